@@ -1,0 +1,401 @@
+/*
+ * kve_internal.h -- private declarations of the embedded store (kv/embedded).
+ *
+ * The embedded store is a TiKV look-alike inside the process: RocksDB with
+ * column families default / lock / write holding TiKV's MVCC layout, a
+ * Percolator command layer with per-key latches, group commit, a timestamp
+ * oracle, regions that split by size, and pessimistic-lock waits with
+ * deadlock detection.  See README.md in this folder for the design.
+ *
+ * Module map (every file has the kve_ prefix):
+ *   kve_codec.c        EncodeBytes (private copy), data keys, lock / write records
+ *   kve_engine.c       RocksDB handles, write batches, group commit, latches,
+ *                      in-memory locks for 1PC / async commit, lock-wait
+ *                      generations, MVCC lookups shared by the commands
+ *   kve_tso.c          timestamp oracle
+ *   kve_region.c       region table, request checks, split
+ *   kve_read.c         Get / BatchGet / Scan / ScanLock
+ *   kve_txn.c          Prewrite / Commit / BatchRollback / Cleanup /
+ *                      CheckTxnStatus / ResolveLock / TxnHeartBeat /
+ *                      CheckSecondaryLocks
+ *   kve_pessimistic.c  PessimisticLock (waits, deadlock detection) /
+ *                      PessimisticRollback
+ *   kve_store.c        open / close, the vtable, Coprocessor stub, GC TODO
+ *   kv_store_msg.c     driver-independent helpers of kv/store.h
+ */
+#ifndef PGKV_KVE_INTERNAL_H
+#define PGKV_KVE_INTERNAL_H
+
+#include <pthread.h>
+#include <rocksdb/c.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "common/cm_arena.h"
+#include "common/cm_error.h"
+#include "kv/embedded/kve.h"
+#include "kv/store.h"
+
+/* ---- constants ------------------------------------------------------------ */
+
+enum { KVE_CF_DEFAULT = 0, KVE_CF_LOCK = 1, KVE_CF_WRITE = 2, KVE_CF_COUNT = 3 };
+
+#define KVE_SHORT_VALUE_MAX 255		/* txn_types SHORT_VALUE_MAX_LEN */
+#define KVE_LATCH_SLOTS 2048		/* hash-striped key latches */
+#define KVE_WAIT_BUCKETS 1024		/* lock-release generations */
+#define KVE_DATA_PREFIX 'z'			/* TiKV data-key prefix */
+#define KVE_LOCAL_PREFIX 0x01		/* local (meta) keys, default CF */
+#define KVE_GROUP_MAX_WRITERS 256	/* writers merged into one RocksDB write */
+#define KVE_TSO_SAVE_AHEAD_MS 3000	/* TSO high-water mark lead */
+#define KVE_DEFAULT_WAIT_MS 1000	/* wait_timeout 0 / cap */
+
+/* ---- small byte helpers --------------------------------------------------- */
+
+typedef struct kve_slice {
+	const uint8_t *p;
+	size_t n;
+} kve_slice;
+
+static inline void kve_put_u64be(uint8_t *o, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		o[i] = (uint8_t) v;
+		v >>= 8;
+	}
+}
+static inline uint64_t kve_get_u64be(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+static inline int kve_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+	size_t m = an < bn ? an : bn;
+	int c = m ? memcmp(a, b, m) : 0;
+	if (c)
+		return c;
+	return an < bn ? -1 : an > bn ? 1 : 0;
+}
+uint64_t kve_hash(const uint8_t *p, size_t n);
+
+/* ---- codec (kve_codec.c) -------------------------------------------------- */
+
+/* PRIVATE COPY of TiDB's EncodeBytes (memcomparable, 8-byte groups + marker),
+ * to be replaced by kv/codec/kv_codec.h (kv_encode_bytes) once that module
+ * settles.  out must have kve_enc_len(n) bytes; returns the bytes written. */
+static inline size_t kve_enc_len(size_t n) { return (n / 8 + 1) * 9; }
+size_t kve_enc_bytes(uint8_t *out, const uint8_t *in, size_t n);
+/* Decode one EncodeBytes group sequence at in[0..n); *used = bytes read.
+ * Returns false if malformed.  out (arena) gets the raw bytes. */
+bool kve_dec_bytes(cm_arena *a, const uint8_t *in, size_t n, size_t *used, uint8_t **out,
+				   size_t *out_n);
+/* EncodeBytes(raw) in a fresh arena buffer. */
+uint8_t *kve_enc(cm_arena *a, const uint8_t *raw, size_t n, size_t *out_n);
+/* 'z' + EncodeBytes(raw) (lock CF key / prefix of versioned keys). */
+uint8_t *kve_data_key(cm_arena *a, const uint8_t *raw, size_t n, size_t *out_n);
+/* data_key + BE(~ts) (write CF / default CF key). */
+uint8_t *kve_ts_key(cm_arena *a, const uint8_t *dk, size_t dkn, uint64_t ts, size_t *out_n);
+/* Raw user key of a data key (with or without ts suffix); false if malformed. */
+bool kve_raw_key(cm_arena *a, const uint8_t *dk, size_t dkn, uint8_t **raw, size_t *raw_n);
+
+typedef struct kve_lock {
+	char type;					/* 'P' 'D' 'L' 'S' */
+	kve_slice primary;
+	uint64_t start_ts;
+	uint64_t ttl;
+	bool has_short_value;
+	kve_slice short_value;
+	uint64_t for_update_ts;
+	uint64_t txn_size;
+	uint64_t min_commit_ts;
+	bool use_async_commit;
+	size_t n_secondaries;
+	kve_slice *secondaries;
+} kve_lock;
+
+typedef struct kve_write {
+	char type;					/* 'P' 'D' 'L' 'R' */
+	uint64_t start_ts;
+	bool has_short_value;
+	kve_slice short_value;
+	bool overlapped_rollback;
+	uint64_t gc_fence;
+} kve_write;
+
+/* Decoders point into the input bytes (keep them alive); false = malformed. */
+bool kve_lock_decode(cm_arena *a, const uint8_t *p, size_t n, kve_lock *l);
+uint8_t *kve_lock_encode(cm_arena *a, const kve_lock *l, size_t *out_n);
+bool kve_write_decode(const uint8_t *p, size_t n, kve_write *w);
+uint8_t *kve_write_encode(cm_arena *a, const kve_write *w, size_t *out_n);
+Kvrpcpb__Op kve_lock_type_op(char type);
+
+/* ---- regions (kve_region.c) ----------------------------------------------- */
+
+typedef struct kve_region {
+	uint64_t id;
+	uint8_t *start;				/* EncodeBytes(raw); n = 0: unbounded */
+	size_t start_n;
+	uint8_t *end;
+	size_t end_n;
+	uint64_t conf_ver;
+	uint64_t version;
+	_Atomic uint64_t approx_size;	/* bytes written since open / split */
+} kve_region;
+
+/* Bounds of a checked request, EncodeBytes-encoded (n = 0: unbounded). */
+typedef struct kve_bounds {
+	uint64_t region_id;
+	uint8_t *start;
+	size_t start_n;
+	uint8_t *end;
+	size_t end_n;
+} kve_bounds;
+
+/* ---- store ---------------------------------------------------------------- */
+
+typedef struct kve_writer kve_writer;
+typedef struct kve_memlock kve_memlock;
+typedef struct kve_wait_edge kve_wait_edge;
+
+typedef struct kve_store {
+	kv_store base;
+	kv_embedded_options opts;
+	char *dir;
+
+	rocksdb_t *db;
+	rocksdb_options_t *dbopts;
+	rocksdb_options_t *cfopts;
+	rocksdb_column_family_handle_t *cf[KVE_CF_COUNT];
+	rocksdb_writeoptions_t *wo_sync;
+	rocksdb_writeoptions_t *wo_nosync;
+	rocksdb_readoptions_t *ro;
+
+	/* latches: one mutex per slot, taken in slot order */
+	pthread_mutex_t latch[KVE_LATCH_SLOTS];
+
+	/* group commit queue */
+	pthread_mutex_t wq_mu;
+	kve_writer *wq_head;
+	kve_writer *wq_tail;
+	bool wq_leader;
+	_Atomic uint64_t st_writes;		/* batches submitted */
+	_Atomic uint64_t st_rocks_writes;	/* RocksDB writes issued */
+	_Atomic uint64_t st_syncs;		/* synced RocksDB writes */
+
+	/* timestamp oracle */
+	pthread_mutex_t tso_mu;
+	uint64_t tso_physical;
+	uint64_t tso_logical;
+	uint64_t tso_high_water;		/* persisted: physical never reaches it */
+
+	/* in-memory locks of 1PC / async-commit writes in flight */
+	pthread_mutex_t mem_mu;
+	pthread_cond_t mem_cv;
+	kve_memlock *mem_head;
+	_Atomic int n_mem;
+
+	/* pessimistic lock waits */
+	pthread_mutex_t wait_mu;
+	pthread_cond_t wait_cv;
+	uint64_t wait_gen[KVE_WAIT_BUCKETS];
+	_Atomic int n_waiters;
+	kve_wait_edge *edges;			/* wait-for graph */
+
+	/* regions, sorted by start key */
+	pthread_rwlock_t reg_mu;
+	kve_region **regions;
+	size_t n_regions;
+	size_t cap_regions;
+	uint64_t next_region_id;
+	pthread_mutex_t split_mu;
+} kve_store;
+
+/* ---- write batches, group commit, latches (kve_engine.c) ------------------- */
+
+typedef struct kve_op {
+	uint8_t cf;
+	bool del;
+	const uint8_t *k;
+	size_t kn;
+	const uint8_t *v;
+	size_t vn;
+} kve_op;
+
+typedef struct kve_batch {
+	kve_op *ops;
+	size_t n;
+	size_t cap;
+	bool sync;
+	uint64_t bytes;
+} kve_batch;
+
+/* A write command in progress: arena, latches, pending batch, and the key
+ * hashes whose locks it removes (lock waiters are woken after the write). */
+typedef struct kve_cmd {
+	kve_store *s;
+	cm_arena *a;
+	kve_batch b;
+	uint32_t *slots;
+	size_t n_slots;
+	uint64_t *released;
+	size_t n_released;
+	size_t cap_released;
+	bool latched;
+} kve_cmd;
+
+void kve_cmd_init(kve_cmd *c, kve_store *s);
+/* Take the latches of the given raw keys (sorted, deduplicated slots). */
+void kve_cmd_latch(kve_cmd *c, const ProtobufCBinaryData *keys, size_t n);
+void kve_cmd_latch_slices(kve_cmd *c, const kve_slice *keys, size_t n);
+/* Write the pending batch through group commit (no-op when empty). */
+CM_MUST_CHECK cm_status kve_cmd_write(kve_cmd *c, cm_error *err);
+/* Release latches, wake lock waiters, free the arena. */
+void kve_cmd_finish(kve_cmd *c);
+/* Schedule a lock-released wake-up for raw key. */
+void kve_cmd_released(kve_cmd *c, const uint8_t *raw, size_t n);
+
+void kve_batch_put(kve_cmd *c, int cf, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn);
+void kve_batch_del(kve_cmd *c, int cf, const uint8_t *k, size_t kn);
+
+/* Submit a batch to the group-commit queue and wait for it to be written. */
+CM_MUST_CHECK cm_status kve_group_write(kve_store *s, kve_batch *b, cm_error *err);
+
+/* In-memory locks: a 1PC or async-commit write whose commit ts (or
+ * min_commit_ts) is `ts` is in flight on these keys; readers at ts >= `ts`
+ * of the same keys wait until it lands. */
+kve_memlock *kve_memlock_add(kve_store *s, const uint64_t *hashes, size_t n, uint64_t ts);
+void kve_memlock_remove(kve_store *s, kve_memlock *m);
+/* Set the ts of a registered in-memory lock (register with 0 = block every
+ * reader of the keys, choose the ts, then narrow it). */
+void kve_memlock_set_ts(kve_store *s, kve_memlock *m, uint64_t ts);
+/* Wait until no in-flight write with ts <= read_ts covers any of the hashes
+ * (all in-flight writes when hashes is NULL). */
+void kve_memlock_wait(kve_store *s, const uint64_t *hashes, size_t n, uint64_t read_ts);
+
+/* ---- MVCC lookups (kve_engine.c) -------------------------------------------- */
+
+/* RocksDB error string -> CM_ERROR 58030 (frees the string). */
+cm_status kve_rocks_error(cm_error *err, const char *what, char *rerr);
+/* Get the value at (cf, key) into the arena; returns 1 found, 0 absent, or
+ * -1 with err set. */
+int kve_get_cf(kve_store *s, const rocksdb_readoptions_t *ro, int cf, cm_arena *a,
+			   const uint8_t *k, size_t kn, kve_slice *out, cm_error *err);
+/* Lock of data key dk: 1 found (*l decoded), 0 none, -1 error. */
+int kve_load_lock(kve_store *s, const rocksdb_readoptions_t *ro, cm_arena *a, const uint8_t *dk,
+				  size_t dkn, kve_lock *l, cm_error *err);
+
+/* A write-CF cursor over the versions of one data key. */
+typedef struct kve_versions {
+	kve_store *s;
+	rocksdb_iterator_t *it;
+	const uint8_t *dk;
+	size_t dkn;
+	cm_arena *a;
+} kve_versions;
+
+void kve_versions_open(kve_versions *v, kve_store *s, const rocksdb_readoptions_t *ro, cm_arena *a);
+void kve_versions_close(kve_versions *v);
+/* Position on the newest version of dk with commit_ts <= ts; then step with
+ * kve_versions_next.  Each returns 1 (filled), 0 (no more), -1 (error). */
+int kve_versions_seek(kve_versions *v, const uint8_t *dk, size_t dkn, uint64_t ts,
+					  uint64_t *commit_ts, kve_write *w, cm_error *err);
+int kve_versions_next(kve_versions *v, uint64_t *commit_ts, kve_write *w, cm_error *err);
+
+/* Value visible at ts (Put found: 1; Delete / nothing: 0; error -1).
+ * *commit_ts is the version's commit ts. */
+int kve_mvcc_get(kve_store *s, const rocksdb_readoptions_t *ro, kve_versions *v, const uint8_t *dk,
+				 size_t dkn, uint64_t ts, kve_slice *value, uint64_t *commit_ts, cm_error *err);
+/* Record of txn start_ts on dk (commit or rollback): 1 found, 0 none, -1 err. */
+int kve_find_txn_write(kve_store *s, cm_arena *a, const uint8_t *dk, size_t dkn, uint64_t start_ts,
+					   uint64_t *commit_ts, kve_write *w, cm_error *err);
+
+/* Wake lock waiters of these key hashes. */
+void kve_waits_wake(kve_store *s, const uint64_t *hashes, size_t n);
+uint64_t kve_wait_gen(kve_store *s, uint64_t hash);
+
+/* ---- response building ------------------------------------------------------ */
+
+void kve_bin_set(ProtobufCBinaryData *d, const void *p, size_t n);
+char *kve_strdup(const char *s);
+Kvrpcpb__LockInfo *kve_lock_info(const kve_lock *l, const uint8_t *raw, size_t rawn);
+Kvrpcpb__KeyError *kve_key_error_locked(const kve_lock *l, const uint8_t *raw, size_t rawn);
+Kvrpcpb__KeyError *kve_key_error_abort(const char *msg);
+Kvrpcpb__KeyError *kve_key_error_conflict(uint64_t start_ts, uint64_t conflict_ts,
+										  uint64_t conflict_commit_ts, const uint8_t *raw,
+										  size_t rawn, const uint8_t *primary, size_t pn,
+										  Kvrpcpb__WriteConflict__Reason reason);
+Kvrpcpb__KeyError *kve_key_error_txn_not_found(uint64_t start_ts, const uint8_t *pk, size_t pkn);
+Kvrpcpb__KeyError *kve_key_error_lock_not_found(const uint8_t *raw, size_t rawn);
+void kve_push_key_error(Kvrpcpb__KeyError ***arr, size_t *n, Kvrpcpb__KeyError *e);
+
+/* ---- regions ---------------------------------------------------------------- */
+
+CM_MUST_CHECK cm_status kve_regions_load(kve_store *s, cm_error *err);
+void kve_regions_free(kve_store *s);
+/* Check ctx against the region table and that every raw key lies in it.
+ * Returns NULL when fine (bounds filled if non-NULL), else a malloc'd region
+ * error to put in the response. */
+Errorpb__Error *kve_region_check(kve_store *s, cm_arena *a, const Kvrpcpb__Context *ctx,
+								 const ProtobufCBinaryData *keys, size_t n_keys,
+								 kve_bounds *bounds);
+/* Same for a key range [start, end) (raw; end empty = to region end); the
+ * bounds are clipped to the region.  reverse: start is the exclusive upper
+ * bound, end the inclusive lower bound (TiKV reverse scan). */
+Errorpb__Error *kve_region_check_range(kve_store *s, cm_arena *a, const Kvrpcpb__Context *ctx,
+									   const ProtobufCBinaryData *start,
+									   const ProtobufCBinaryData *end, bool reverse,
+									   kve_bounds *bounds);
+/* Account written bytes to a region and split it when it is too big. */
+void kve_region_note_write(kve_store *s, uint64_t region_id, uint64_t bytes);
+cm_status kve_region_split(kve_store *s, const uint8_t *enc_key, size_t enc_n, cm_error *err);
+/* vtable region lookups (kv/store.h contracts) */
+cm_status kve_region_by_key(kv_store *st, const uint8_t *key, size_t len, Metapb__Region **out,
+							cm_error *err);
+cm_status kve_region_by_id(kv_store *st, uint64_t id, Metapb__Region **out, cm_error *err);
+cm_status kve_scan_regions(kv_store *st, const uint8_t *start, size_t start_len,
+						   const uint8_t *end, size_t end_len, size_t limit, Metapb__Region ***out,
+						   size_t *n_out, cm_error *err);
+
+/* ---- TSO (kve_tso.c) ------------------------------------------------------ */
+
+CM_MUST_CHECK cm_status kve_tso_init(kve_store *s, cm_error *err);
+CM_MUST_CHECK cm_status kve_tso_get(kve_store *s, uint32_t count, uint64_t *ts, cm_error *err);
+
+/* ---- commands --------------------------------------------------------------- */
+
+#define KVE_CMD(name, Req, Resp) \
+	cm_status name(kv_store *st, const Req *req, Resp *resp, cm_error *err)
+
+KVE_CMD(kve_get, Kvrpcpb__GetRequest, Kvrpcpb__GetResponse);
+KVE_CMD(kve_batch_get, Kvrpcpb__BatchGetRequest, Kvrpcpb__BatchGetResponse);
+KVE_CMD(kve_scan, Kvrpcpb__ScanRequest, Kvrpcpb__ScanResponse);
+KVE_CMD(kve_scan_lock, Kvrpcpb__ScanLockRequest, Kvrpcpb__ScanLockResponse);
+KVE_CMD(kve_prewrite, Kvrpcpb__PrewriteRequest, Kvrpcpb__PrewriteResponse);
+KVE_CMD(kve_commit, Kvrpcpb__CommitRequest, Kvrpcpb__CommitResponse);
+KVE_CMD(kve_batch_rollback, Kvrpcpb__BatchRollbackRequest, Kvrpcpb__BatchRollbackResponse);
+KVE_CMD(kve_cleanup, Kvrpcpb__CleanupRequest, Kvrpcpb__CleanupResponse);
+KVE_CMD(kve_check_txn_status, Kvrpcpb__CheckTxnStatusRequest, Kvrpcpb__CheckTxnStatusResponse);
+KVE_CMD(kve_resolve_lock, Kvrpcpb__ResolveLockRequest, Kvrpcpb__ResolveLockResponse);
+KVE_CMD(kve_txn_heart_beat, Kvrpcpb__TxnHeartBeatRequest, Kvrpcpb__TxnHeartBeatResponse);
+KVE_CMD(kve_check_secondary_locks, Kvrpcpb__CheckSecondaryLocksRequest,
+		Kvrpcpb__CheckSecondaryLocksResponse);
+KVE_CMD(kve_pessimistic_lock, Kvrpcpb__PessimisticLockRequest, Kvrpcpb__PessimisticLockResponse);
+KVE_CMD(kve_pessimistic_rollback, Kvrpcpb__PessimisticRollbackRequest,
+		Kvrpcpb__PessimisticRollbackResponse);
+
+/* Shared transaction actions (kve_txn.c), run inside a latched command. */
+/* Roll back txn start_ts on key (lock may be NULL if none is held by that
+ * txn): delete lock and long value, write a protected Rollback record. */
+cm_status kve_act_rollback(kve_cmd *c, const uint8_t *raw, size_t rawn, const uint8_t *dk,
+						   size_t dkn, uint64_t start_ts, const kve_lock *lock, cm_error *err);
+/* Commit txn start_ts on key at commit_ts from its lock. */
+void kve_act_commit_lock(kve_cmd *c, const uint8_t *raw, size_t rawn, const uint8_t *dk,
+						 size_t dkn, const kve_lock *lock, uint64_t commit_ts);
+
+static inline kve_store *kve_of(kv_store *s) { return (kve_store *) s; }
+
+#endif /* PGKV_KVE_INTERNAL_H */

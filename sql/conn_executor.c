@@ -1,0 +1,769 @@
+/*
+ * conn_executor.c -- the connExecutor (see conn_executor.h, DESIGN.md §2).
+ *
+ * The loop: take the command at the StmtBuf cursor, run it, advance.  After
+ * an error the rest of the batch is skipped up to the next Sync (PostgreSQL
+ * semantics).  Transaction state changes go through txn_transition(), the one
+ * place that knows which transitions are legal.
+ *
+ * Statement dispatch (what a statement does) lives in dispatch.c; this file
+ * is about protocol flow: prepared statements, portals, batches, the
+ * transaction state machine, flushing and trimming.
+ */
+#include "sql/conn_executor.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/cm_log.h"
+#include "sql/dispatch.h"
+#include "sql/executor_internal.h"
+
+/* ---------- helpers ---------- */
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static const char *
+txn_state_name(sql_txn_state s)
+{
+	switch (s) {
+	case SQL_TXN_NONE: return "NoTxn";
+	case SQL_TXN_OPEN: return "Open";
+	case SQL_TXN_ABORTED: return "Aborted";
+	case SQL_TXN_COMMIT_WAIT: return "CommitWait";
+	}
+	return "?";
+}
+
+/*
+ * The one transition function of the transaction state machine.  Aborts on
+ * an illegal transition: that is a bug in the executor, not a user error.
+ */
+void
+sql_txn_transition(sql_executor *ex, sql_txn_event ev)
+{
+	sql_txn_state from = ex->txn;
+	switch (ev) {
+	case SQL_EV_BEGIN_IMPLICIT:
+		if (from != SQL_TXN_NONE)
+			goto illegal;
+		ex->txn = SQL_TXN_OPEN;
+		ex->implicit = true;
+		ex->txn_rewind_pos = ex->cur_pos;
+		sql_session_txn_begin(ex->session);
+		ex->txn_iso = ex->default_iso;
+		ex->txn_read_only = ex->default_read_only;
+		ex->txn_stmts = 0;
+		break;
+	case SQL_EV_BEGIN_EXPLICIT:
+		if (from != SQL_TXN_NONE)
+			goto illegal;
+		ex->txn = SQL_TXN_OPEN;
+		ex->implicit = false;
+		ex->txn_rewind_pos = ex->cur_pos + 1;
+		sql_session_txn_begin(ex->session);
+		ex->txn_iso = ex->default_iso;
+		ex->txn_read_only = ex->default_read_only;
+		ex->txn_stmts = 0;
+		break;
+	case SQL_EV_UPGRADE:
+		if (from != SQL_TXN_OPEN || !ex->implicit)
+			goto illegal;
+		ex->implicit = false;
+		break;
+	case SQL_EV_COMMIT:
+	case SQL_EV_ROLLBACK:
+		if (from == SQL_TXN_NONE)
+			goto illegal;
+		sql_session_txn_end(ex->session, ev == SQL_EV_COMMIT && from != SQL_TXN_ABORTED);
+		ex->txn = SQL_TXN_NONE;
+		ex->implicit = false;
+		ex->nsavepoints = 0;
+		sql_executor_close_txn_portals(ex);
+		break;
+	case SQL_EV_ERROR:
+		if (from == SQL_TXN_NONE)
+			break;
+		if (from == SQL_TXN_OPEN && ex->implicit) {
+			sql_session_txn_end(ex->session, false);
+			ex->txn = SQL_TXN_NONE;
+			ex->implicit = false;
+			ex->nsavepoints = 0;
+			sql_executor_close_txn_portals(ex);
+		} else
+			ex->txn = SQL_TXN_ABORTED;
+		break;
+	case SQL_EV_SAVEPOINT_ROLLBACK:
+		if (from != SQL_TXN_OPEN && from != SQL_TXN_ABORTED)
+			goto illegal;
+		ex->txn = SQL_TXN_OPEN;
+		break;
+	}
+	sql_session_set_txn_chars(ex->session, ex->txn == SQL_TXN_NONE ? ex->default_iso : ex->txn_iso,
+							  ex->txn == SQL_TXN_NONE ? ex->default_read_only : ex->txn_read_only,
+							  false);
+	return;
+illegal:
+	CM_LOG(CM_LOG_ERROR, "illegal transaction transition %d from %s", (int) ev, txn_state_name(from));
+	abort();
+}
+
+char
+sql_executor_txn_status(const sql_executor *ex)
+{
+	switch (ex->txn) {
+	case SQL_TXN_NONE: return 'I';
+	case SQL_TXN_ABORTED: return 'E';
+	default: return ex->implicit ? 'I' : 'T';
+	}
+}
+
+/* ---------- prepared statements and portals ---------- */
+
+static sql_prepared *
+prep_find(sql_executor *ex, const char *name)
+{
+	for (sql_prepared *p = ex->prepared; p; p = p->next)
+		if (strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
+}
+
+void
+sql_prepared_release(sql_prepared *p)
+{
+	if (p == NULL || --p->refs > 0)
+		return;
+	sql_parsed_release(p->parsed);
+	cm_arena_destroy(p->arena);
+}
+
+static void
+prep_remove(sql_executor *ex, sql_prepared *p)
+{
+	for (sql_prepared **pp = &ex->prepared; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			sql_prepared_release(p);
+			return;
+		}
+}
+
+cm_status
+sql_executor_deallocate(sql_executor *ex, const char *name, cm_error *err)
+{
+	if (name == NULL || name[0] == '\0') {
+		while (ex->prepared)
+			prep_remove(ex, ex->prepared);
+		return CM_OK;
+	}
+	sql_prepared *p = prep_find(ex, name);
+	if (p == NULL)
+		return cm_error_set(err, CM_E_INVALID_SQL_STATEMENT_NAME,
+							"prepared statement \"%s\" does not exist", name);
+	prep_remove(ex, p);
+	return CM_OK;
+}
+
+static sql_portal *
+portal_find(sql_executor *ex, const char *name)
+{
+	for (sql_portal *p = ex->portals; p; p = p->next)
+		if (strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
+}
+
+static void
+portal_free(sql_portal *p)
+{
+	sql_prepared_release(p->prep);
+	cm_arena_destroy(p->arena);
+}
+
+static void
+portal_remove(sql_executor *ex, sql_portal *p)
+{
+	for (sql_portal **pp = &ex->portals; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			portal_free(p);
+			return;
+		}
+}
+
+void
+sql_executor_close_all_portals(sql_executor *ex)
+{
+	while (ex->portals)
+		portal_remove(ex, ex->portals);
+}
+
+void
+sql_executor_close_txn_portals(sql_executor *ex)
+{
+	/* Portals do not outlive their transaction (no holdable cursors yet). */
+	sql_executor_close_all_portals(ex);
+}
+
+/* Build a prepared statement from statement `index` of parsed (index -1 =
+ * empty query).  Takes its own reference on parsed. */
+static cm_status
+prepare(sql_executor *ex, const char *name, sql_parsed *parsed, int index, int nparams,
+		const uint32_t *param_oids, sql_prepared **out, cm_error *err)
+{
+	cm_arena *arena = cm_arena_create(4096);
+	sql_prepared *p = cm_new(arena, sql_prepared);
+	p->arena = arena;
+	p->refs = 1;
+	p->name = cm_strdup(arena, name);
+	p->parsed = parsed;
+	sql_parsed_retain(parsed);
+	p->stmt = index >= 0 ? sql_parsed_stmt(parsed, index) : NULL;
+	if (index >= 0) {
+		size_t len;
+		const char *text = sql_parsed_stmt_text(parsed, index, &len);
+		p->text = cm_strndup(arena, text, len);
+	} else
+		p->text = "";
+	p->given_nparams = nparams;
+	p->given_param_oids = nparams ? cm_memdup(arena, param_oids, sizeof(uint32_t) * (size_t) nparams) : NULL;
+	if (sql_dispatch_prepare(ex, p, err) != CM_OK) {
+		sql_prepared_release(p);
+		return CM_ERROR;
+	}
+	*out = p;
+	return CM_OK;
+}
+
+/* ---------- output ---------- */
+
+void
+sql_executor_send_error(sql_executor *ex, const cm_error *err, const char *query, size_t query_len)
+{
+	ex->comm->vt->error(ex->comm, err, query, query_len);
+	if (ex->cfg->on_error && err->severity >= CM_SEV_ERROR)
+		ex->cfg->on_error(ex->cfg->hook_arg, err);
+}
+
+void
+sql_executor_notice(sql_executor *ex, const char *code, const char *fmt, ...)
+{
+	cm_error n = {0};
+	va_list ap;
+	va_start(ap, fmt);
+	cm_error_vset(&n, CM_SEV_WARNING, code, fmt, ap);
+	va_end(ap);
+	ex->comm->vt->error(ex->comm, &n, NULL, 0);
+	cm_error_clear(&n);
+}
+
+void
+sql_executor_notice_sev(sql_executor *ex, cm_severity sev, const char *code, const char *fmt, ...)
+{
+	cm_error n = {0};
+	va_list ap;
+	va_start(ap, fmt);
+	cm_error_vset(&n, sev, code, fmt, ap);
+	va_end(ap);
+	ex->comm->vt->error(ex->comm, &n, NULL, 0);
+	cm_error_clear(&n);
+}
+
+static void
+report_param(void *arg, const char *name, const char *value)
+{
+	sql_executor *ex = arg;
+	ex->comm->vt->parameter_status(ex->comm, name, value);
+}
+
+static cm_status
+flush(sql_executor *ex)
+{
+	if (ex->comm->vt->flush(ex->comm) != CM_OK) {
+		ex->io_failed = true;
+		return CM_ERROR;
+	}
+	return CM_OK;
+}
+
+/* Flush when the buffer passes results_buffer_size; from then on this
+ * transaction's results have been seen and it cannot be retried. */
+cm_status
+sql_executor_maybe_flush(sql_executor *ex)
+{
+	if ((int64_t) ex->comm->vt->buffered(ex->comm) < ex->results_buffer_size)
+		return CM_OK;
+	return flush(ex);
+}
+
+/* ---------- statement execution ---------- */
+
+/* The statement has failed: report, move the state machine, skip the batch. */
+static void
+stmt_failed(sql_executor *ex, cm_error *err, const char *query, size_t query_len)
+{
+	sql_executor_send_error(ex, err, query, query_len);
+	sql_txn_transition(ex, SQL_EV_ERROR);
+	ex->skip_batch = true;
+}
+
+/* Before running a statement: the aborted-transaction check and implicit
+ * transaction start.  Returns false if the statement must not run (err set). */
+static bool
+stmt_prologue(sql_executor *ex, const sql_prepared *p, cm_error *err)
+{
+	if (ex->txn == SQL_TXN_ABORTED && !sql_dispatch_allowed_in_aborted(p)) {
+		cm_error_set(err, CM_E_IN_FAILED_SQL_TRANSACTION,
+					 "current transaction is aborted, commands ignored until end of transaction block");
+		return false;
+	}
+	if (ex->txn == SQL_TXN_NONE && !sql_dispatch_is_txn_control(p))
+		sql_txn_transition(ex, SQL_EV_BEGIN_IMPLICIT);
+	atomic_store(ex->cfg->cancel, 0);
+	return true;
+}
+
+/* Run portal `po` up to max_rows (0 = all).  send_rowdesc for the simple
+ * protocol.  Returns CM_OK when complete, CM_AGAIN when suspended. */
+static cm_status
+run_portal(sql_executor *ex, sql_portal *po, int32_t max_rows, bool send_rowdesc, cm_error *err)
+{
+	int64_t t0 = now_us();
+	if (!po->started) {
+		if (!stmt_prologue(ex, po->prep, err))
+			return CM_ERROR;
+		po->started = true;
+		if (sql_dispatch_start(ex, po, err) != CM_OK)
+			return CM_ERROR;
+		if (send_rowdesc && po->ncols > 0)
+			ex->comm->vt->row_description(ex->comm, po->ncols, po->cols);
+	} else if (po->done) {
+		/* PostgreSQL answers an Execute of a finished portal with an empty completion. */
+		ex->comm->vt->command_complete(ex->comm, po->tag);
+		return CM_OK;
+	} else
+		atomic_store(ex->cfg->cancel, 0);
+	cm_status st = sql_dispatch_fetch(ex, po, max_rows, err);
+	if (st == CM_ERROR)
+		return CM_ERROR;
+	if (st == CM_AGAIN) {
+		ex->comm->vt->portal_suspended(ex->comm);
+		return CM_AGAIN;
+	}
+	po->done = true;
+	ex->comm->vt->command_complete(ex->comm, po->tag);
+	if (ex->cfg->on_statement)
+		ex->cfg->on_statement(ex->cfg->hook_arg, po->tag, now_us() - t0);
+	return CM_OK;
+}
+
+static void
+cmd_exec_stmt(sql_executor *ex, sql_cmd *cmd)
+{
+	sql_parsed *parsed = cmd->u.exec.parsed;
+	cm_error err = {0};
+	if (cmd->u.exec.index < 0) {
+		ex->comm->vt->empty_query(ex->comm);
+		return;
+	}
+	sql_prepared *p = NULL;
+	if (ex->txn == SQL_TXN_ABORTED) {
+		/* Do not even plan: PostgreSQL checks the aborted state first. */
+		PgQuery__Node *n = sql_parsed_stmt(parsed, cmd->u.exec.index);
+		if (!sql_dispatch_node_allowed_in_aborted(n)) {
+			cm_error_set(&err, CM_E_IN_FAILED_SQL_TRANSACTION,
+						 "current transaction is aborted, commands ignored until end of transaction block");
+			stmt_failed(ex, &err, NULL, 0);
+			cm_error_clear(&err);
+			return;
+		}
+	}
+	if (prepare(ex, "", parsed, cmd->u.exec.index, 0, NULL, &p, &err) != CM_OK) {
+		stmt_failed(ex, &err, parsed->query, parsed->query_len);
+		cm_error_clear(&err);
+		return;
+	}
+	cm_arena *arena = cm_arena_create(8192);
+	sql_portal *po = cm_new(arena, sql_portal);
+	po->arena = arena;
+	po->name = "";
+	po->prep = p;
+	po->simple = true;
+	if (sql_dispatch_bind(ex, po, NULL, &err) != CM_OK ||
+		run_portal(ex, po, 0, true, &err) == CM_ERROR) {
+		stmt_failed(ex, &err, parsed->query, parsed->query_len);
+		cm_error_clear(&err);
+	}
+	portal_free(po);
+}
+
+static void
+cmd_prepare(sql_executor *ex, sql_cmd *cmd)
+{
+	cm_error err = {0};
+	const char *name = cmd->u.prepare.name;
+	const char *query = cmd->u.prepare.query;
+	size_t qlen = strlen(query);
+	if (name[0] != '\0' && prep_find(ex, name)) {
+		cm_error_set(&err, CM_E_DUPLICATE_PREPARED_STATEMENT, "prepared statement \"%s\" already exists", name);
+		goto fail;
+	}
+	sql_parsed *parsed = NULL;
+	if (sql_parse(query, qlen, &parsed, &err) != CM_OK)
+		goto fail_q;
+	if (sql_parsed_nstmts(parsed) > 1) {
+		sql_parsed_release(parsed);
+		cm_error_set(&err, CM_E_SYNTAX_ERROR, "cannot insert multiple commands into a prepared statement");
+		goto fail;
+	}
+	if (ex->txn == SQL_TXN_ABORTED && sql_parsed_nstmts(parsed) == 1 &&
+		!sql_dispatch_node_allowed_in_aborted(sql_parsed_stmt(parsed, 0))) {
+		sql_parsed_release(parsed);
+		cm_error_set(&err, CM_E_IN_FAILED_SQL_TRANSACTION,
+					 "current transaction is aborted, commands ignored until end of transaction block");
+		goto fail;
+	}
+	sql_prepared *p = NULL;
+	cm_status st = prepare(ex, name, parsed, sql_parsed_nstmts(parsed) ? 0 : -1, cmd->u.prepare.nparams,
+						   cmd->u.prepare.param_oids, &p, &err);
+	sql_parsed_release(parsed);
+	if (st != CM_OK)
+		goto fail_q;
+	if (name[0] == '\0') {
+		sql_prepared *old = prep_find(ex, "");
+		if (old)
+			prep_remove(ex, old);
+	}
+	p->next = ex->prepared;
+	ex->prepared = p;
+	ex->comm->vt->parse_complete(ex->comm);
+	return;
+fail_q:
+	stmt_failed(ex, &err, query, qlen);
+	cm_error_clear(&err);
+	return;
+fail:
+	stmt_failed(ex, &err, NULL, 0);
+	cm_error_clear(&err);
+}
+
+static void
+cmd_bind(sql_executor *ex, sql_cmd *cmd)
+{
+	cm_error err = {0};
+	const char *pname = cmd->u.bind.portal;
+	sql_prepared *p = prep_find(ex, cmd->u.bind.stmt);
+	if (p == NULL) {
+		if (cmd->u.bind.stmt[0])
+			cm_error_set(&err, CM_E_INVALID_SQL_STATEMENT_NAME, "prepared statement \"%s\" does not exist",
+						 cmd->u.bind.stmt);
+		else
+			cm_error_set(&err, CM_E_INVALID_SQL_STATEMENT_NAME, "unnamed prepared statement does not exist");
+		goto fail;
+	}
+	if (ex->txn == SQL_TXN_ABORTED && !sql_dispatch_allowed_in_aborted(p)) {
+		cm_error_set(&err, CM_E_IN_FAILED_SQL_TRANSACTION,
+					 "current transaction is aborted, commands ignored until end of transaction block");
+		goto fail;
+	}
+	if (pname[0] != '\0' && portal_find(ex, pname)) {
+		cm_error_set(&err, CM_E_DUPLICATE_CURSOR, "portal \"%s\" already exists", pname);
+		goto fail;
+	}
+	if (cmd->u.bind.nparams != p->nparams) {
+		cm_error_set(&err, CM_E_PROTOCOL_VIOLATION,
+					 "bind message supplies %d parameters, but prepared statement \"%s\" requires %d",
+					 cmd->u.bind.nparams, p->name, p->nparams);
+		goto fail;
+	}
+	if (cmd->u.bind.nformats != 0 && cmd->u.bind.nformats != 1 && cmd->u.bind.nformats != cmd->u.bind.nparams) {
+		cm_error_set(&err, CM_E_PROTOCOL_VIOLATION, "bind message has %d parameter formats but %d parameters",
+					 cmd->u.bind.nformats, cmd->u.bind.nparams);
+		goto fail;
+	}
+	if (pname[0] == '\0') {
+		sql_portal *old = portal_find(ex, "");
+		if (old)
+			portal_remove(ex, old);
+	}
+	cm_arena *arena = cm_arena_create(8192);
+	sql_portal *po = cm_new(arena, sql_portal);
+	po->arena = arena;
+	po->name = cm_strdup(arena, pname);
+	po->prep = p;
+	p->refs++;
+	if (sql_dispatch_bind(ex, po, &cmd->u.bind, &err) != CM_OK) {
+		portal_free(po);
+		goto fail;
+	}
+	po->next = ex->portals;
+	ex->portals = po;
+	ex->comm->vt->bind_complete(ex->comm);
+	return;
+fail:
+	stmt_failed(ex, &err, NULL, 0);
+	cm_error_clear(&err);
+}
+
+static void
+cmd_describe(sql_executor *ex, sql_cmd *cmd)
+{
+	cm_error err = {0};
+	const char *name = cmd->u.describe.name;
+	if (cmd->u.describe.kind == 'S') {
+		sql_prepared *p = prep_find(ex, name);
+		if (p == NULL) {
+			if (name[0])
+				cm_error_set(&err, CM_E_INVALID_SQL_STATEMENT_NAME, "prepared statement \"%s\" does not exist", name);
+			else
+				cm_error_set(&err, CM_E_INVALID_SQL_STATEMENT_NAME, "unnamed prepared statement does not exist");
+			goto fail;
+		}
+		ex->comm->vt->parameter_description(ex->comm, p->nparams, p->param_types);
+		if (p->ncols > 0)
+			ex->comm->vt->row_description(ex->comm, p->ncols, p->cols);
+		else
+			ex->comm->vt->no_data(ex->comm);
+		return;
+	}
+	if (cmd->u.describe.kind != 'P') {
+		cm_error_set(&err, CM_E_PROTOCOL_VIOLATION, "invalid DESCRIBE message subtype %d", cmd->u.describe.kind);
+		goto fail;
+	}
+	sql_portal *po = portal_find(ex, name);
+	if (po == NULL) {
+		cm_error_set(&err, CM_E_INVALID_CURSOR_NAME, "portal \"%s\" does not exist", name);
+		goto fail;
+	}
+	if (po->ncols > 0)
+		ex->comm->vt->row_description(ex->comm, po->ncols, po->cols);
+	else
+		ex->comm->vt->no_data(ex->comm);
+	return;
+fail:
+	stmt_failed(ex, &err, NULL, 0);
+	cm_error_clear(&err);
+}
+
+static void
+cmd_exec_portal(sql_executor *ex, sql_cmd *cmd)
+{
+	cm_error err = {0};
+	sql_portal *po = portal_find(ex, cmd->u.exec_portal.portal);
+	if (po == NULL) {
+		cm_error_set(&err, CM_E_INVALID_CURSOR_NAME, "portal \"%s\" does not exist", cmd->u.exec_portal.portal);
+		stmt_failed(ex, &err, NULL, 0);
+		cm_error_clear(&err);
+		return;
+	}
+	if (po->prep->stmt == NULL) {
+		ex->comm->vt->empty_query(ex->comm);
+		return;
+	}
+	cm_status st = run_portal(ex, po, cmd->u.exec_portal.max_rows, false, &err);
+	if (st == CM_ERROR) {
+		stmt_failed(ex, &err, po->prep->parsed->query, po->prep->parsed->query_len);
+		cm_error_clear(&err);
+		portal_remove(ex, po);
+	}
+}
+
+static void
+cmd_close(sql_executor *ex, sql_cmd *cmd)
+{
+	/* Closing something that does not exist is not an error. */
+	if (cmd->u.describe.kind == 'S') {
+		sql_prepared *p = prep_find(ex, cmd->u.describe.name);
+		if (p)
+			prep_remove(ex, p);
+	} else if (cmd->u.describe.kind == 'P') {
+		sql_portal *po = portal_find(ex, cmd->u.describe.name);
+		if (po)
+			portal_remove(ex, po);
+	} else {
+		cm_error err = {0};
+		cm_error_set(&err, CM_E_PROTOCOL_VIOLATION, "invalid CLOSE message subtype %d", cmd->u.describe.kind);
+		stmt_failed(ex, &err, NULL, 0);
+		cm_error_clear(&err);
+		return;
+	}
+	ex->comm->vt->close_complete(ex->comm);
+}
+
+/* Sync: end the implicit transaction, report settings, ReadyForQuery, flush. */
+static void
+cmd_sync(sql_executor *ex)
+{
+	if (ex->txn == SQL_TXN_OPEN && ex->implicit) {
+		cm_error err = {0};
+		if (sql_dispatch_commit(ex, &err) != CM_OK) {
+			sql_executor_send_error(ex, &err, NULL, 0);
+			cm_error_clear(&err);
+			sql_txn_transition(ex, SQL_EV_ROLLBACK);
+		} else
+			sql_txn_transition(ex, SQL_EV_COMMIT);
+	}
+	sql_session_changed_reports(ex->session, report_param, ex);
+	ex->comm->vt->ready_for_query(ex->comm, sql_executor_txn_status(ex));
+	flush(ex);
+}
+
+/* ---------- the loop ---------- */
+
+/* Free commands the executor can no longer need: everything before the
+ * cursor when outside a transaction, or when the transaction's results have
+ * already reached the client (no retry possible). */
+static void
+maybe_trim(sql_executor *ex)
+{
+	int64_t cur = sql_stmtbuf_cur_pos(ex->stmtbuf);
+	if (ex->txn == SQL_TXN_NONE || ex->comm->vt->flushed_pos(ex->comm) >= ex->txn_rewind_pos)
+		sql_stmtbuf_ltrim(ex->stmtbuf, cur);
+	else if (ex->txn_rewind_pos <= cur)
+		sql_stmtbuf_ltrim(ex->stmtbuf, ex->txn_rewind_pos);
+}
+
+static void
+send_fatal(sql_executor *ex, const char *code, const char *msg)
+{
+	cm_error e = {0};
+	cm_error_setf_sev(&e, CM_SEV_FATAL, code, "%s", msg);
+	sql_executor_send_error(ex, &e, NULL, 0);
+	cm_error_clear(&e);
+	flush(ex);
+}
+
+sql_exit_reason
+sql_executor_run(const sql_executor_config *cfg)
+{
+	sql_executor exs = {0};
+	sql_executor *ex = &exs;
+	ex->cfg = cfg;
+	ex->stmtbuf = cfg->stmtbuf;
+	ex->comm = cfg->comm;
+	ex->session = cfg->session;
+	ex->txn = SQL_TXN_NONE;
+	ex->default_iso = SQL_ISO_READ_COMMITTED;
+	sql_exit_reason reason = SQL_EXIT_CLIENT_CLOSED;
+	bool last_was_sync = true;
+
+	for (;;) {
+		sql_cmd *cmd = NULL;
+		ex->results_buffer_size = sql_session_results_buffer_size(ex->session);
+		int64_t idle_ms = -1;
+		if (ex->txn != SQL_TXN_NONE && !sql_stmtbuf_has_cur(ex->stmtbuf)) {
+			int64_t t = sql_session_idle_in_txn_timeout_ms(ex->session);
+			if (t > 0)
+				idle_ms = t;
+		}
+		cm_status st = sql_stmtbuf_cur_timed(ex->stmtbuf, idle_ms, &cmd);
+		if (st == CM_CLOSED)
+			break;
+		if (st == CM_AGAIN) {
+			send_fatal(ex, CM_E_IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
+					   "terminating connection due to idle-in-transaction timeout");
+			reason = SQL_EXIT_FATAL;
+			break;
+		}
+		ex->cur_pos = cmd->pos;
+		ex->comm->vt->begin_cmd(ex->comm, cmd->pos);
+
+		if (ex->skip_batch) {
+			/* After an error: discard everything up to the next Sync, which runs. */
+			ex->skip_batch = false;
+			if (cmd->type != SQL_CMD_SYNC) {
+				if (sql_stmtbuf_seek_next_batch(ex->stmtbuf) == CM_CLOSED)
+					break;
+				continue;
+			}
+		}
+
+		switch (cmd->type) {
+		case SQL_CMD_EXEC_STMT:
+			cmd_exec_stmt(ex, cmd);
+			break;
+		case SQL_CMD_PREPARE:
+			cmd_prepare(ex, cmd);
+			break;
+		case SQL_CMD_BIND:
+			cmd_bind(ex, cmd);
+			break;
+		case SQL_CMD_DESCRIBE:
+			cmd_describe(ex, cmd);
+			break;
+		case SQL_CMD_EXEC_PORTAL:
+			cmd_exec_portal(ex, cmd);
+			break;
+		case SQL_CMD_DELETE_PREPARED:
+			cmd_close(ex, cmd);
+			break;
+		case SQL_CMD_SYNC:
+			cmd_sync(ex);
+			break;
+		case SQL_CMD_FLUSH:
+			flush(ex);
+			break;
+		case SQL_CMD_COPY_DATA:
+		case SQL_CMD_COPY_DONE:
+		case SQL_CMD_COPY_FAIL:
+			/* Outside COPY these are ignored, as PostgreSQL does. */
+			break;
+		case SQL_CMD_SEND_ERROR:
+			if (cmd->u.send_error.fatal_close) {
+				cmd->u.send_error.err.severity = CM_SEV_FATAL;
+				sql_executor_send_error(ex, &cmd->u.send_error.err, NULL, 0);
+				flush(ex);
+				reason = SQL_EXIT_FATAL;
+				goto out;
+			}
+			stmt_failed(ex, &cmd->u.send_error.err, NULL, 0);
+			break;
+		case SQL_CMD_DRAIN:
+			if (ex->txn == SQL_TXN_NONE && last_was_sync) {
+				send_fatal(ex, CM_E_ADMIN_SHUTDOWN, "terminating connection due to administrator command");
+				reason = SQL_EXIT_DRAINED;
+				goto out;
+			}
+			ex->draining = true;
+			break;
+		}
+		if (ex->io_failed) {
+			reason = SQL_EXIT_IO_ERROR;
+			break;
+		}
+		if (cmd->type != SQL_CMD_DRAIN)
+			last_was_sync = cmd->type == SQL_CMD_SYNC;
+		if (cmd->type == SQL_CMD_SYNC && ex->draining && ex->txn == SQL_TXN_NONE) {
+			send_fatal(ex, CM_E_ADMIN_SHUTDOWN, "terminating connection due to administrator command");
+			reason = SQL_EXIT_DRAINED;
+			break;
+		}
+		if (cmd->type != SQL_CMD_SYNC && cmd->type != SQL_CMD_FLUSH && sql_executor_maybe_flush(ex) != CM_OK) {
+			reason = SQL_EXIT_IO_ERROR;
+			break;
+		}
+		sql_stmtbuf_advance(ex->stmtbuf);
+		maybe_trim(ex);
+	}
+out:
+	if (ex->txn != SQL_TXN_NONE) {
+		cm_error err = {0};
+		sql_dispatch_rollback(ex, &err);
+		cm_error_clear(&err);
+		sql_txn_transition(ex, SQL_EV_ROLLBACK);
+	}
+	sql_executor_close_all_portals(ex);
+	while (ex->prepared)
+		prep_remove(ex, ex->prepared);
+	return reason;
+}

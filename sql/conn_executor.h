@@ -1,0 +1,44 @@
+/*
+ * conn_executor.h -- the per-connection executor (DESIGN.md §1-2).
+ *
+ * Runs on its own thread: takes commands from the StmtBuf, executes them,
+ * and writes results through ClientComm.  It owns the transaction state
+ * machine (NoTxn, Open implicit/explicit, Aborted, CommitWait), prepared
+ * statements and portals.  It never reads the socket.
+ *
+ * Exported:
+ *   sql_executor_run()   the executor loop; returns why it stopped
+ */
+#ifndef PGKV_SQL_CONN_EXECUTOR_H
+#define PGKV_SQL_CONN_EXECUTOR_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include "sql/clientcomm.h"
+#include "sql/session.h"
+#include "sql/stmtbuf.h"
+
+typedef enum sql_exit_reason {
+	SQL_EXIT_CLIENT_CLOSED = 0,	/* StmtBuf closed: Terminate or EOF */
+	SQL_EXIT_DRAINED,			/* drain request honoured; 57P01 already sent */
+	SQL_EXIT_FATAL,				/* a FATAL error was sent to the client */
+	SQL_EXIT_IO_ERROR,			/* writing to the client failed */
+} sql_exit_reason;
+
+typedef struct sql_executor_config {
+	sql_stmtbuf *stmtbuf;
+	sql_clientcomm *comm;
+	sql_session *session;
+	/* Set by CancelRequest (1), by the drain deadline (2) or when the client
+	 * went away (3); the executor clears it when a statement starts. */
+	atomic_int *cancel;
+	/* Called after each statement with its command tag and latency, and with
+	 * each error sent (NULL-safe hooks for metrics). */
+	void (*on_statement)(void *arg, const char *tag, int64_t latency_us);
+	void (*on_error)(void *arg, const cm_error *err);
+	void *hook_arg;
+} sql_executor_config;
+
+sql_exit_reason sql_executor_run(const sql_executor_config *cfg);
+
+#endif /* PGKV_SQL_CONN_EXECUTOR_H */

@@ -1,0 +1,114 @@
+/*
+ * executor_internal.h -- state shared by conn_executor.c and dispatch.c.
+ * Not for use outside sql/.
+ */
+#ifndef PGKV_SQL_EXECUTOR_INTERNAL_H
+#define PGKV_SQL_EXECUTOR_INTERNAL_H
+
+#include "sql/conn_executor.h"
+#include "sql/parser.h"
+#include "sql/plan/plan.h"
+
+typedef enum sql_txn_state {
+	SQL_TXN_NONE = 0,	/* NoTxn */
+	SQL_TXN_OPEN,		/* Open, implicit or explicit */
+	SQL_TXN_ABORTED,	/* explicit transaction hit an error */
+	SQL_TXN_COMMIT_WAIT,
+} sql_txn_state;
+
+typedef enum sql_txn_event {
+	SQL_EV_BEGIN_IMPLICIT,
+	SQL_EV_BEGIN_EXPLICIT,
+	SQL_EV_UPGRADE,			/* BEGIN inside an implicit transaction */
+	SQL_EV_COMMIT,
+	SQL_EV_ROLLBACK,
+	SQL_EV_ERROR,			/* implicit: roll back; explicit: Aborted */
+	SQL_EV_SAVEPOINT_ROLLBACK,
+} sql_txn_event;
+
+/* What kind of statement a prepared statement holds. */
+typedef enum sql_stmt_kind {
+	SQL_SK_EMPTY = 0,
+	SQL_SK_QUERY,		/* planned by sql/plan, rows from a cursor */
+	SQL_SK_SHOW,		/* rows computed at execution */
+	SQL_SK_UTILITY,		/* no rows: SET, BEGIN, DISCARD, ... */
+} sql_stmt_kind;
+
+typedef struct sql_prepared {
+	struct sql_prepared *next;
+	int refs;					/* the table's reference + portals using it */
+	cm_arena *arena;			/* everything below lives here */
+	const char *name;
+	sql_parsed *parsed;			/* reference */
+	PgQuery__Node *stmt;		/* NULL for an empty query */
+	const char *text;
+	int given_nparams;
+	uint32_t *given_param_oids;
+	sql_stmt_kind kind;
+	pl_plan *plan;				/* SQL_SK_QUERY */
+	int nparams;
+	sem_oid *param_types;
+	int ncols;
+	sql_result_col *cols;		/* formats 0 */
+	const char *tag;			/* command tag word(s) */
+} sql_prepared;
+
+typedef struct sql_portal {
+	struct sql_portal *next;
+	cm_arena *arena;			/* portal lifetime */
+	const char *name;
+	sql_prepared *prep;			/* reference */
+	bool simple;				/* created for a simple-protocol statement */
+	sem_datum *params;
+	int ncols;
+	sql_result_col *cols;		/* with the requested result formats */
+	bool started;
+	bool done;
+	int64_t nrows;
+	pl_cursor *cursor;			/* SQL_SK_QUERY */
+	sem_datum *rowbuf;			/* current row */
+	bool pending_row;			/* a row fetched to detect suspension, not yet sent */
+	sem_datum *rows;			/* SQL_SK_SHOW: materialised rows */
+	int nmat;
+	int next_mat;
+	char tag[64];
+	sem_ctx sem;
+} sql_portal;
+
+typedef struct sql_executor {
+	const sql_executor_config *cfg;
+	sql_stmtbuf *stmtbuf;
+	sql_clientcomm *comm;
+	sql_session *session;
+	sql_txn_state txn;
+	bool implicit;
+	int64_t cur_pos;
+	int64_t txn_rewind_pos;
+	int txn_stmts;
+	sql_isolation default_iso;
+	bool default_read_only;
+	sql_isolation txn_iso;
+	bool txn_read_only;
+	int nsavepoints;
+	char *savepoints[64];
+	bool skip_batch;
+	bool draining;
+	bool io_failed;
+	int64_t results_buffer_size;
+	sql_prepared *prepared;
+	sql_portal *portals;
+} sql_executor;
+
+void sql_txn_transition(sql_executor *ex, sql_txn_event ev);
+char sql_executor_txn_status(const sql_executor *ex);
+void sql_prepared_release(sql_prepared *p);
+cm_status sql_executor_deallocate(sql_executor *ex, const char *name, cm_error *err);
+void sql_executor_close_all_portals(sql_executor *ex);
+void sql_executor_close_txn_portals(sql_executor *ex);
+void sql_executor_send_error(sql_executor *ex, const cm_error *err, const char *query, size_t query_len);
+/* WARNING-level notice with a SQLSTATE. */
+void sql_executor_notice(sql_executor *ex, const char *code, const char *fmt, ...) CM_PRINTF(3, 4);
+void sql_executor_notice_sev(sql_executor *ex, cm_severity sev, const char *code, const char *fmt, ...) CM_PRINTF(4, 5);
+cm_status sql_executor_maybe_flush(sql_executor *ex);
+
+#endif /* PGKV_SQL_EXECUTOR_INTERNAL_H */

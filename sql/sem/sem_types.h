@@ -1,0 +1,126 @@
+/*
+ * sem_types.h -- SQL types and datums shared by the whole engine.
+ *
+ * sql/sem is a leaf library (it depends only on common/).  This header is the
+ * contract between the wire front end, the executor, the planner and the
+ * coprocessor: type OIDs exactly as PostgreSQL assigns them, the in-memory
+ * datum, and the evaluation context that carries session state.
+ *
+ * Datum representation (sem_datum.v):
+ *   bool                          b
+ *   int2, int4, int8, oid         i   (int64)
+ *   float4, float8                f   (double; float4 values are rounded
+ *                                      to float precision when produced)
+ *   text, varchar, bpchar, name,
+ *   bytea, unknown (literal)      s   {p, len} -- not NUL-terminated,
+ *                                      memory owned by an arena
+ *   numeric                       num (pointer to arena memory, see sem_numeric.h)
+ *   date                          i   days since 2000-01-01 (PostgreSQL's epoch)
+ *   time                          i   microseconds since midnight
+ *   timestamp, timestamptz        i   microseconds since 2000-01-01 00:00:00
+ *                                      (timestamptz in UTC)
+ *   interval                      iv  {time us, day, month}
+ *   uuid                          uuid[16]
+ */
+#ifndef PGKV_SEM_TYPES_H
+#define PGKV_SEM_TYPES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "common/cm_arena.h"
+#include "common/cm_buf.h"
+#include "common/cm_error.h"
+
+typedef uint32_t sem_oid;
+
+/* Type OIDs (PostgreSQL's pg_type.oid values). */
+enum {
+	SEM_INVALIDOID = 0,
+	SEM_BOOLOID = 16,
+	SEM_BYTEAOID = 17,
+	SEM_CHAROID = 18,
+	SEM_NAMEOID = 19,
+	SEM_INT8OID = 20,
+	SEM_INT2OID = 21,
+	SEM_INT4OID = 23,
+	SEM_REGPROCOID = 24,
+	SEM_TEXTOID = 25,
+	SEM_OIDOID = 26,
+	SEM_JSONOID = 114,
+	SEM_FLOAT4OID = 700,
+	SEM_FLOAT8OID = 701,
+	SEM_UNKNOWNOID = 705,
+	SEM_BPCHAROID = 1042,
+	SEM_VARCHAROID = 1043,
+	SEM_DATEOID = 1082,
+	SEM_TIMEOID = 1083,
+	SEM_TIMESTAMPOID = 1114,
+	SEM_TIMESTAMPTZOID = 1184,
+	SEM_INTERVALOID = 1186,
+	SEM_NUMERICOID = 1700,
+	SEM_REGCLASSOID = 2205,
+	SEM_REGTYPEOID = 2206,
+	SEM_VOIDOID = 2278,
+	SEM_RECORDOID = 2249,
+	SEM_UUIDOID = 2950,
+	SEM_JSONBOID = 3802,
+};
+
+/* A type as it appears in RowDescription: OID plus typmod (-1 = none). */
+typedef struct sem_type {
+	sem_oid oid;
+	int32_t typmod;
+} sem_type;
+
+typedef struct sem_numeric sem_numeric;	/* defined in sem_numeric.h */
+
+typedef struct sem_datum {
+	bool isnull;
+	union {
+		bool b;
+		int64_t i;
+		double f;
+		struct {
+			const char *p;
+			uint32_t len;
+		} s;
+		sem_numeric *num;
+		struct {
+			int64_t time;
+			int32_t day;
+			int32_t month;
+		} iv;
+		uint8_t uuid[16];
+	} v;
+} sem_datum;
+
+/* DateStyle output formats and orders (only ISO output is required now). */
+typedef enum sem_datestyle { SEM_DATESTYLE_ISO = 0, SEM_DATESTYLE_POSTGRES, SEM_DATESTYLE_SQL, SEM_DATESTYLE_GERMAN } sem_datestyle;
+typedef enum sem_dateorder { SEM_DATEORDER_MDY = 0, SEM_DATEORDER_DMY, SEM_DATEORDER_YMD } sem_dateorder;
+typedef enum sem_intervalstyle { SEM_INTERVALSTYLE_POSTGRES = 0, SEM_INTERVALSTYLE_POSTGRES_VERBOSE, SEM_INTERVALSTYLE_SQL_STANDARD, SEM_INTERVALSTYLE_ISO_8601 } sem_intervalstyle;
+
+/*
+ * Evaluation context: everything an expression may read from its session.
+ * Filled by the executor for each statement; the coprocessor fills the
+ * parts it can (arena, timezone) and leaves the rest zero.
+ */
+typedef struct sem_ctx {
+	cm_arena *arena;				/* results are allocated here */
+	const char *timezone;			/* session TimeZone (IANA name or offset) */
+	sem_datestyle datestyle;
+	sem_dateorder dateorder;
+	sem_intervalstyle intervalstyle;
+	int extra_float_digits;			/* 1 (default) = shortest round-trip output */
+	int64_t txn_timestamp;			/* now(): us since 2000-01-01 UTC */
+	int64_t stmt_timestamp;			/* statement_timestamp() */
+	const char *user;				/* current_user / session_user */
+	const char *database;			/* current_database() */
+	const char *search_path_first;	/* current_schema() */
+	int32_t backend_pid;			/* pg_backend_pid() */
+	volatile int *cancel;			/* non-zero: stop with 57014 as soon as possible */
+	/* current_setting(name): returns the setting's text or NULL if unknown. */
+	const char *(*get_setting)(void *session, const char *name);
+	void *session;
+} sem_ctx;
+
+#endif /* PGKV_SEM_TYPES_H */
