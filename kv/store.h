@@ -267,8 +267,9 @@ void kv_regions_free(Metapb__Region **rs, size_t n);
 ProtobufCMessage *kv_message_dup(const ProtobufCMessage *msg);
 
 /* Fill ctx (already initialised with KVRPCPB__CONTEXT__INIT) to address
- * region r: region_id and region_epoch (epoch points INTO r, so r must
- * outlive ctx).  Convenience for callers and tests. */
+ * region r: region_id, and region_epoch = epoch_storage (caller-owned,
+ * filled with a copy of r's epoch; it must outlive ctx).  r may be freed
+ * afterwards.  Convenience for callers and tests. */
 void kv_context_for_region(Kvrpcpb__Context *ctx, Metapb__RegionEpoch *epoch_storage,
 						   const Metapb__Region *r);
 

@@ -325,8 +325,8 @@ startup(pgw_conn *c, cm_error *err)
 	cm_buf_init(&out);
 	bool tried_ssl = false, tried_gss = false;
 	for (;;) {
-		const char *body;
-		size_t len, total;
+		const char *body = NULL;
+		size_t len = 0, total = 0;
 		cm_status st = read_startup_packet(c, &body, &len, &total, err);
 		if (st != CM_OK) {
 			cm_buf_free(&out);
@@ -481,8 +481,8 @@ authenticate(pgw_conn *c, bool *superuser, cm_error *err)
 	*superuser = known && cred.superuser;
 	cm_buf out;
 	cm_buf_init(&out);
-	const char *body;
-	size_t len, total;
+	const char *body = NULL;
+	size_t len = 0, total = 0;
 	cm_status st = CM_OK;
 	switch (m) {
 	case PGW_AUTH_TRUST:
@@ -926,7 +926,6 @@ executor_main(void *arg)
 		.hook_arg = c,
 	};
 	sql_exit_reason r = sql_executor_run(&cfg);
-	sql_parser_thread_done();
 	atomic_store(&c->executor_done, true);
 	if (r != SQL_EXIT_CLIENT_CLOSED)
 		pgw_tr_shutdown_read(&c->tr);	/* wake the reader */
@@ -1109,7 +1108,6 @@ reader_main(void *arg)
 			pthread_join(c->executor, NULL);
 		}
 	}
-	sql_parser_thread_done();
 	conn_free(c);
 	return NULL;
 }

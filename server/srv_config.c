@@ -142,7 +142,7 @@ srv_config_defaults(srv_config *cfg)
 	cfg->region_max_size = SRV_DEFAULT_REGION_MAX_SIZE;
 	cfg->sync_wal = true;
 	cfg->results_buffer_size = SRV_DEFAULT_RESULTS_BUFFER_SIZE;
-	cfg->timezone = strdup(SRV_DEFAULT_TIMEZONE);
+	cfg->timezone = NULL; /* the system's zone, found at start-up (srv_node.c) */
 }
 
 void
@@ -753,9 +753,12 @@ format_value(const srv_config *cfg, const setting *s, char *buf, size_t size)
 	case K_CONFIG:
 	case K_STORE:
 	case K_SOCKET_DIR:
-	case K_TIMEZONE:
 		str = *(char *const *)(base + s->off);
 		snprintf(buf, size, "%s", str ? str : "none");
+		return;
+	case K_TIMEZONE:
+		str = *(char *const *)(base + s->off);
+		snprintf(buf, size, "%s", str ? str : "the system's zone");
 		return;
 	case K_LIST_HBA:
 	case K_LIST_USER:

@@ -47,7 +47,6 @@
 #define SRV_DEFAULT_MAX_MESSAGE_SIZE (64LL << 20)
 #define SRV_DEFAULT_REGION_MAX_SIZE (96LL << 20)
 #define SRV_DEFAULT_RESULTS_BUFFER_SIZE (512LL << 10)
-#define SRV_DEFAULT_TIMEZONE "UTC"
 
 /* Limits checked by the parser (inclusive). */
 #define SRV_MAX_CONNECTIONS_LIMIT 100000
@@ -79,7 +78,7 @@ typedef struct srv_config {
 	bool sync_wal;               /* embedded store: fsync the WAL on commit */
 	int64_t results_buffer_size; /* result bytes buffered before flushing */
 	char *admin_token;           /* bearer token for /_admin/drain; NULL = loopback only */
-	char *timezone;              /* default session TimeZone */
+	char *timezone;              /* default session TimeZone; NULL = the system zone */
 	char **hba_lines;            /* `hba =` lines in order, uninterpreted */
 	int n_hba;
 	char **user_lines; /* `user =` lines in order, uninterpreted */

@@ -51,6 +51,7 @@ typedef struct srv_node {
 	srv_drain_phase phase;
 	int64_t phase_deadline_ms;
 	int exit_code;
+	char *timezone;		/* default session TimeZone */
 } srv_node;
 
 static const char *phase_names[] = {"serving", "unready", "no-new-connections", "draining sessions",
@@ -314,6 +315,40 @@ open_store_dir(srv_node *n, cm_error *err)
 	return CM_OK;
 }
 
+/*
+ * The default session TimeZone when none is configured: the zone PostgreSQL's
+ * initdb would pick -- $TZ, /etc/timezone, or the zone /etc/localtime links
+ * to -- so that pgkv and a PostgreSQL on the same machine agree.
+ */
+static char *
+system_timezone(void)
+{
+	const char *tz = getenv("TZ");
+	if (tz && *tz && *tz != ':' && *tz != '/')
+		return strdup(tz);
+	FILE *f = fopen("/etc/timezone", "r");
+	if (f) {
+		char line[256];
+		if (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, " \t\r\n")] = '\0';
+			if (line[0]) {
+				fclose(f);
+				return strdup(line);
+			}
+		}
+		fclose(f);
+	}
+	char link[4096];
+	ssize_t n = readlink("/etc/localtime", link, sizeof(link) - 1);
+	if (n > 0) {
+		link[n] = '\0';
+		const char *z = strstr(link, "zoneinfo/");
+		if (z)
+			return strdup(z + 9);
+	}
+	return strdup("UTC");
+}
+
 /* ---------- run ---------- */
 
 static cm_status
@@ -351,6 +386,7 @@ srv_node_run(const srv_config *cfg)
 	int code = 0;
 
 	signal(SIGPIPE, SIG_IGN);
+	n->timezone = cfg->timezone ? strdup(cfg->timezone) : system_timezone();
 	if (cfg->certs_dir &&
 		pgw_tls_context_new(cfg->certs_dir, &n->ssl_ctx, n->cert_hash, &n->cert_hash_len, &err) != CM_OK)
 		return fail(n, &err);
@@ -368,7 +404,7 @@ srv_node_run(const srv_config *cfg)
 		.insecure = cfg->insecure,
 		.max_connections = cfg->max_connections,
 		.max_message_size = (size_t) cfg->max_message_size,
-		.default_timezone = cfg->timezone,
+		.default_timezone = n->timezone,
 		.results_buffer_size = cfg->results_buffer_size,
 	};
 	n->pgw = pgw_server_new(&pc);
@@ -441,5 +477,6 @@ srv_node_run(const srv_config *cfg)
 	if (n->lock_fd >= 0)
 		close(n->lock_fd);
 	CM_LOG(CM_LOG_INFO, "pgkv stopped");
+	free(n->timezone);
 	return code;
 }

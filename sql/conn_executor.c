@@ -174,8 +174,8 @@ sql_executor_deallocate(sql_executor *ex, const char *name, cm_error *err)
 	return CM_OK;
 }
 
-static sql_portal *
-portal_find(sql_executor *ex, const char *name)
+sql_portal *
+sql_executor_find_portal(sql_executor *ex, const char *name)
 {
 	for (sql_portal *p = ex->portals; p; p = p->next)
 		if (strcmp(p->name, name) == 0)
@@ -183,20 +183,20 @@ portal_find(sql_executor *ex, const char *name)
 	return NULL;
 }
 
-static void
-portal_free(sql_portal *p)
+void
+sql_executor_portal_free(sql_portal *p)
 {
 	sql_prepared_release(p->prep);
 	cm_arena_destroy(p->arena);
 }
 
-static void
-portal_remove(sql_executor *ex, sql_portal *p)
+void
+sql_executor_remove_portal(sql_executor *ex, sql_portal *p)
 {
 	for (sql_portal **pp = &ex->portals; *pp; pp = &(*pp)->next)
 		if (*pp == p) {
 			*pp = p->next;
-			portal_free(p);
+			sql_executor_portal_free(p);
 			return;
 		}
 }
@@ -205,7 +205,7 @@ void
 sql_executor_close_all_portals(sql_executor *ex)
 {
 	while (ex->portals)
-		portal_remove(ex, ex->portals);
+		sql_executor_remove_portal(ex, ex->portals);
 }
 
 void
@@ -215,11 +215,32 @@ sql_executor_close_txn_portals(sql_executor *ex)
 	sql_executor_close_all_portals(ex);
 }
 
-/* Build a prepared statement from statement `index` of parsed (index -1 =
- * empty query).  Takes its own reference on parsed. */
-static cm_status
-prepare(sql_executor *ex, const char *name, sql_parsed *parsed, int index, int nparams,
-		const uint32_t *param_oids, sql_prepared **out, cm_error *err)
+/* A new portal for p (takes a reference on p), not yet in the portal list. */
+sql_portal *
+sql_executor_new_portal(sql_executor *ex, const char *name, sql_prepared *p)
+{
+	cm_arena *arena = cm_arena_create(8192);
+	sql_portal *po = cm_new(arena, sql_portal);
+	po->arena = arena;
+	po->name = cm_strdup(arena, name);
+	po->prep = p;
+	p->refs++;
+	return po;
+}
+
+void
+sql_executor_add_portal(sql_executor *ex, sql_portal *po)
+{
+	po->next = ex->portals;
+	ex->portals = po;
+}
+
+/* Build a prepared statement from a statement node of parsed (NULL = empty
+ * query).  Takes its own reference on parsed. */
+cm_status
+sql_executor_prepare(sql_executor *ex, const char *name, sql_parsed *parsed, PgQuery__Node *stmt,
+					 const char *text, size_t text_len, int nparams, const uint32_t *param_oids,
+					 sql_prepared **out, cm_error *err)
 {
 	cm_arena *arena = cm_arena_create(4096);
 	sql_prepared *p = cm_new(arena, sql_prepared);
@@ -228,13 +249,8 @@ prepare(sql_executor *ex, const char *name, sql_parsed *parsed, int index, int n
 	p->name = cm_strdup(arena, name);
 	p->parsed = parsed;
 	sql_parsed_retain(parsed);
-	p->stmt = index >= 0 ? sql_parsed_stmt(parsed, index) : NULL;
-	if (index >= 0) {
-		size_t len;
-		const char *text = sql_parsed_stmt_text(parsed, index, &len);
-		p->text = cm_strndup(arena, text, len);
-	} else
-		p->text = "";
+	p->stmt = stmt;
+	p->text = stmt ? cm_strndup(arena, text, text_len) : "";
 	p->given_nparams = nparams;
 	p->given_param_oids = nparams ? cm_memdup(arena, param_oids, sizeof(uint32_t) * (size_t) nparams) : NULL;
 	if (sql_dispatch_prepare(ex, p, err) != CM_OK) {
@@ -313,6 +329,8 @@ static void
 stmt_failed(sql_executor *ex, cm_error *err, const char *query, size_t query_len)
 {
 	sql_executor_send_error(ex, err, query, query_len);
+	/* PostgreSQL sends an error at once, even without a Sync. */
+	flush(ex);
 	sql_txn_transition(ex, SQL_EV_ERROR);
 	ex->skip_batch = true;
 }
@@ -388,23 +406,23 @@ cmd_exec_stmt(sql_executor *ex, sql_cmd *cmd)
 			return;
 		}
 	}
-	if (prepare(ex, "", parsed, cmd->u.exec.index, 0, NULL, &p, &err) != CM_OK) {
+	size_t tlen;
+	const char *text = sql_parsed_stmt_text(parsed, cmd->u.exec.index, &tlen);
+	if (sql_executor_prepare(ex, "", parsed, sql_parsed_stmt(parsed, cmd->u.exec.index), text, tlen, 0, NULL, &p,
+							 &err) != CM_OK) {
 		stmt_failed(ex, &err, parsed->query, parsed->query_len);
 		cm_error_clear(&err);
 		return;
 	}
-	cm_arena *arena = cm_arena_create(8192);
-	sql_portal *po = cm_new(arena, sql_portal);
-	po->arena = arena;
-	po->name = "";
-	po->prep = p;
+	sql_portal *po = sql_executor_new_portal(ex, "", p);
+	sql_prepared_release(p);	/* the portal holds it now */
 	po->simple = true;
 	if (sql_dispatch_bind(ex, po, NULL, &err) != CM_OK ||
 		run_portal(ex, po, 0, true, &err) == CM_ERROR) {
 		stmt_failed(ex, &err, parsed->query, parsed->query_len);
 		cm_error_clear(&err);
 	}
-	portal_free(po);
+	sql_executor_portal_free(po);
 }
 
 static void
@@ -434,8 +452,11 @@ cmd_prepare(sql_executor *ex, sql_cmd *cmd)
 		goto fail;
 	}
 	sql_prepared *p = NULL;
-	cm_status st = prepare(ex, name, parsed, sql_parsed_nstmts(parsed) ? 0 : -1, cmd->u.prepare.nparams,
-						   cmd->u.prepare.param_oids, &p, &err);
+	PgQuery__Node *stmt = sql_parsed_nstmts(parsed) ? sql_parsed_stmt(parsed, 0) : NULL;
+	size_t tlen = 0;
+	const char *text = stmt ? sql_parsed_stmt_text(parsed, 0, &tlen) : "";
+	cm_status st = sql_executor_prepare(ex, name, parsed, stmt, text, tlen, cmd->u.prepare.nparams,
+										cmd->u.prepare.param_oids, &p, &err);
 	sql_parsed_release(parsed);
 	if (st != CM_OK)
 		goto fail_q;
@@ -476,7 +497,7 @@ cmd_bind(sql_executor *ex, sql_cmd *cmd)
 					 "current transaction is aborted, commands ignored until end of transaction block");
 		goto fail;
 	}
-	if (pname[0] != '\0' && portal_find(ex, pname)) {
+	if (pname[0] != '\0' && sql_executor_find_portal(ex, pname)) {
 		cm_error_set(&err, CM_E_DUPLICATE_CURSOR, "portal \"%s\" already exists", pname);
 		goto fail;
 	}
@@ -492,22 +513,16 @@ cmd_bind(sql_executor *ex, sql_cmd *cmd)
 		goto fail;
 	}
 	if (pname[0] == '\0') {
-		sql_portal *old = portal_find(ex, "");
+		sql_portal *old = sql_executor_find_portal(ex, "");
 		if (old)
-			portal_remove(ex, old);
+			sql_executor_remove_portal(ex, old);
 	}
-	cm_arena *arena = cm_arena_create(8192);
-	sql_portal *po = cm_new(arena, sql_portal);
-	po->arena = arena;
-	po->name = cm_strdup(arena, pname);
-	po->prep = p;
-	p->refs++;
+	sql_portal *po = sql_executor_new_portal(ex, pname, p);
 	if (sql_dispatch_bind(ex, po, &cmd->u.bind, &err) != CM_OK) {
-		portal_free(po);
+		sql_executor_portal_free(po);
 		goto fail;
 	}
-	po->next = ex->portals;
-	ex->portals = po;
+	sql_executor_add_portal(ex, po);
 	ex->comm->vt->bind_complete(ex->comm);
 	return;
 fail:
@@ -540,7 +555,7 @@ cmd_describe(sql_executor *ex, sql_cmd *cmd)
 		cm_error_set(&err, CM_E_PROTOCOL_VIOLATION, "invalid DESCRIBE message subtype %d", cmd->u.describe.kind);
 		goto fail;
 	}
-	sql_portal *po = portal_find(ex, name);
+	sql_portal *po = sql_executor_find_portal(ex, name);
 	if (po == NULL) {
 		cm_error_set(&err, CM_E_INVALID_CURSOR_NAME, "portal \"%s\" does not exist", name);
 		goto fail;
@@ -559,7 +574,7 @@ static void
 cmd_exec_portal(sql_executor *ex, sql_cmd *cmd)
 {
 	cm_error err = {0};
-	sql_portal *po = portal_find(ex, cmd->u.exec_portal.portal);
+	sql_portal *po = sql_executor_find_portal(ex, cmd->u.exec_portal.portal);
 	if (po == NULL) {
 		cm_error_set(&err, CM_E_INVALID_CURSOR_NAME, "portal \"%s\" does not exist", cmd->u.exec_portal.portal);
 		stmt_failed(ex, &err, NULL, 0);
@@ -574,7 +589,7 @@ cmd_exec_portal(sql_executor *ex, sql_cmd *cmd)
 	if (st == CM_ERROR) {
 		stmt_failed(ex, &err, po->prep->parsed->query, po->prep->parsed->query_len);
 		cm_error_clear(&err);
-		portal_remove(ex, po);
+		sql_executor_remove_portal(ex, po);
 	}
 }
 
@@ -587,9 +602,9 @@ cmd_close(sql_executor *ex, sql_cmd *cmd)
 		if (p)
 			prep_remove(ex, p);
 	} else if (cmd->u.describe.kind == 'P') {
-		sql_portal *po = portal_find(ex, cmd->u.describe.name);
+		sql_portal *po = sql_executor_find_portal(ex, cmd->u.describe.name);
 		if (po)
-			portal_remove(ex, po);
+			sql_executor_remove_portal(ex, po);
 	} else {
 		cm_error err = {0};
 		cm_error_set(&err, CM_E_PROTOCOL_VIOLATION, "invalid CLOSE message subtype %d", cmd->u.describe.kind);

@@ -201,12 +201,26 @@ sql_dispatch_prepare(sql_executor *ex, sql_prepared *p, cm_error *err)
 																						   : "DEALLOCATE";
 		return CM_OK;
 	case PG_QUERY__NODE__NODE_CLOSE_PORTAL_STMT:
-		if (n->close_portal_stmt->portalname == NULL || n->close_portal_stmt->portalname[0] == '\0') {
-			p->tag = "CLOSE CURSOR ALL";
-			return CM_OK;
+		p->tag = (n->close_portal_stmt->portalname == NULL || n->close_portal_stmt->portalname[0] == '\0')
+					 ? "CLOSE CURSOR ALL"
+					 : "CLOSE CURSOR";
+		return CM_OK;
+	case PG_QUERY__NODE__NODE_DECLARE_CURSOR_STMT:
+		p->tag = "DECLARE CURSOR";
+		return CM_OK;
+	case PG_QUERY__NODE__NODE_FETCH_STMT: {
+		PgQuery__FetchStmt *fs = n->fetch_stmt;
+		sql_portal *cur = sql_executor_find_portal(ex, fs->portalname);
+		if (cur == NULL)
+			return cm_error_set(err, CM_E_INVALID_CURSOR_NAME, "cursor \"%s\" does not exist", fs->portalname);
+		p->kind = SQL_SK_FETCH;
+		p->tag = fs->ismove ? "MOVE" : "FETCH";
+		if (!fs->ismove) {
+			p->ncols = cur->ncols;
+			p->cols = cm_memdup(a, cur->cols, sizeof(sql_result_col) * (size_t) (cur->ncols ? cur->ncols : 1));
 		}
-		return cm_error_set(err, CM_E_INVALID_CURSOR_NAME, "cursor \"%s\" does not exist",
-							n->close_portal_stmt->portalname);
+		return CM_OK;
+	}
 	case PG_QUERY__NODE__NODE_UNLISTEN_STMT:
 		p->tag = "UNLISTEN";
 		return CM_OK;
@@ -609,6 +623,67 @@ show_all_row(void *arg, const char *name, const char *value, const char *desc)
 	c->n++;
 }
 
+/* Cursor options (PostgreSQL's CURSOR_OPT_* bits). */
+#define CURSOR_OPT_BINARY 0x0001
+#define CURSOR_OPT_SCROLL 0x0002
+#define CURSOR_OPT_HOLD 0x0020
+
+static cm_status
+exec_declare(sql_executor *ex, sql_prepared *outer, PgQuery__DeclareCursorStmt *dc, cm_error *err)
+{
+	if (ex->txn == SQL_TXN_NONE || ex->implicit)
+		return cm_error_set(err, CM_E_NO_ACTIVE_SQL_TRANSACTION, "DECLARE CURSOR can only be used in transaction blocks");
+	if (dc->options & CURSOR_OPT_HOLD)
+		return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "DECLARE CURSOR WITH HOLD is not supported");
+	if (dc->options & CURSOR_OPT_SCROLL)
+		return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "DECLARE SCROLL CURSOR is not supported");
+	if (sql_executor_find_portal(ex, dc->portalname))
+		return cm_error_set(err, CM_E_DUPLICATE_CURSOR, "cursor \"%s\" already exists", dc->portalname);
+	if (dc->query == NULL || dc->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+		return cm_error_set(err, CM_E_SYNTAX_ERROR, "cursor query must be a SELECT");
+	sql_prepared *q = NULL;
+	if (sql_executor_prepare(ex, dc->portalname, outer->parsed, dc->query, outer->text, strlen(outer->text), 0, NULL,
+							 &q, err) != CM_OK)
+		return CM_ERROR;
+	sql_portal *cur = sql_executor_new_portal(ex, dc->portalname, q);
+	sql_prepared_release(q);
+	if (sql_dispatch_bind(ex, cur, NULL, err) != CM_OK) {
+		sql_executor_portal_free(cur);
+		return CM_ERROR;
+	}
+	if (dc->options & CURSOR_OPT_BINARY)
+		for (int i = 0; i < cur->ncols; i++)
+			cur->cols[i].format = 1;
+	cur->started = true;
+	if (sql_dispatch_start(ex, cur, err) != CM_OK) {
+		sql_executor_portal_free(cur);
+		return CM_ERROR;
+	}
+	sql_executor_add_portal(ex, cur);
+	return CM_OK;
+}
+
+static cm_status
+exec_close_cursor(sql_executor *ex, sql_portal *self, const char *name, cm_error *err)
+{
+	if (name == NULL || name[0] == '\0') {
+		/* CLOSE ALL: every portal but the one running this statement */
+		for (sql_portal *p = ex->portals, *next; p; p = next) {
+			next = p->next;
+			if (p != self)
+				sql_executor_remove_portal(ex, p);
+		}
+		return CM_OK;
+	}
+	sql_portal *p = sql_executor_find_portal(ex, name);
+	if (p == NULL)
+		return cm_error_set(err, CM_E_INVALID_CURSOR_NAME, "cursor \"%s\" does not exist", name);
+	if (p == self)
+		return cm_error_set(err, CM_E_OBJECT_IN_USE, "cursor \"%s\" is in use", name);
+	sql_executor_remove_portal(ex, p);
+	return CM_OK;
+}
+
 cm_status
 sql_dispatch_start(sql_executor *ex, sql_portal *po, cm_error *err)
 {
@@ -639,6 +714,11 @@ sql_dispatch_start(sql_executor *ex, sql_portal *po, cm_error *err)
 		po->nmat = 1;
 		return CM_OK;
 	}
+	case SQL_SK_FETCH:
+		if (sql_executor_find_portal(ex, n->fetch_stmt->portalname) == NULL)
+			return cm_error_set(err, CM_E_INVALID_CURSOR_NAME, "cursor \"%s\" does not exist",
+								n->fetch_stmt->portalname);
+		return CM_OK;
 	case SQL_SK_UTILITY:
 		break;
 	}
@@ -660,6 +740,9 @@ sql_dispatch_start(sql_executor *ex, sql_portal *po, cm_error *err)
 	case PG_QUERY__NODE__NODE_DEALLOCATE_STMT:
 		return sql_executor_deallocate(ex, n->deallocate_stmt->name, err);
 	case PG_QUERY__NODE__NODE_CLOSE_PORTAL_STMT:
+		return exec_close_cursor(ex, po, n->close_portal_stmt->portalname, err);
+	case PG_QUERY__NODE__NODE_DECLARE_CURSOR_STMT:
+		return exec_declare(ex, p, n->declare_cursor_stmt, err);
 	case PG_QUERY__NODE__NODE_UNLISTEN_STMT:
 		return CM_OK;
 	default:
@@ -667,11 +750,16 @@ sql_dispatch_start(sql_executor *ex, sql_portal *po, cm_error *err)
 	}
 }
 
-cm_status
-sql_dispatch_fetch(sql_executor *ex, sql_portal *po, int32_t max_rows, cm_error *err)
+/* Send up to max_rows (0 = all) rows of po; *sent counts them.  CM_AGAIN when
+ * rows remain.  discard: count but do not send (MOVE). */
+static cm_status
+fetch_rows(sql_executor *ex, sql_portal *po, int64_t max_rows, bool discard, int64_t *sent_out, cm_error *err)
 {
 	sql_prepared *p = po->prep;
-	int32_t sent = 0;
+	int64_t sent = 0;
+	*sent_out = 0;
+	if (po->done)
+		return CM_OK;
 	if (p->kind == SQL_SK_QUERY) {
 		if (po->rowbuf == NULL)
 			po->rowbuf = cm_new_array(po->arena, sem_datum, po->ncols ? po->ncols : 1);
@@ -696,29 +784,74 @@ sql_dispatch_fetch(sql_executor *ex, sql_portal *po, int32_t max_rows, cm_error 
 				if (done)
 					break;
 			}
-			if (ex->comm->vt->data_row(ex->comm, &po->sem, po->ncols, po->cols, row, err) != CM_OK)
+			if (!discard && ex->comm->vt->data_row(ex->comm, &po->sem, po->ncols, po->cols, row, err) != CM_OK)
 				return CM_ERROR;
 			sent++;
+			*sent_out = sent;
 			po->nrows++;
 			if (sql_executor_maybe_flush(ex) != CM_OK)
 				return cm_error_set(err, CM_E_CONNECTION_FAILURE, "could not send data to client");
 		}
-		snprintf(po->tag, sizeof(po->tag), "SELECT %lld", (long long) po->nrows);
+		po->done = true;
 		return CM_OK;
 	}
 	if (p->kind == SQL_SK_SHOW) {
 		while (po->next_mat < po->nmat) {
 			if (max_rows > 0 && sent == max_rows)
 				return CM_AGAIN;
-			if (ex->comm->vt->data_row(ex->comm, &po->sem, po->ncols, po->cols, &po->rows[po->next_mat * po->ncols],
-									   err) != CM_OK)
+			if (!discard && ex->comm->vt->data_row(ex->comm, &po->sem, po->ncols, po->cols,
+												   &po->rows[po->next_mat * po->ncols], err) != CM_OK)
 				return CM_ERROR;
 			po->next_mat++;
 			sent++;
+			*sent_out = sent;
 		}
+		po->done = true;
 		return CM_OK;
 	}
 	return CM_OK;
+}
+
+cm_status
+sql_dispatch_fetch(sql_executor *ex, sql_portal *po, int32_t max_rows, cm_error *err)
+{
+	sql_prepared *p = po->prep;
+	int64_t sent = 0;
+	if (p->kind == SQL_SK_FETCH) {
+		PgQuery__FetchStmt *fs = p->stmt->fetch_stmt;
+		sql_portal *cur = sql_executor_find_portal(ex, fs->portalname);
+		if (cur == NULL)
+			return cm_error_set(err, CM_E_INVALID_CURSOR_NAME, "cursor \"%s\" does not exist", fs->portalname);
+		int64_t n = fs->how_many;
+		switch (fs->direction) {
+		case PG_QUERY__FETCH_DIRECTION__FETCH_FORWARD:
+			break;
+		case PG_QUERY__FETCH_DIRECTION__FETCH_RELATIVE:
+		case PG_QUERY__FETCH_DIRECTION__FETCH_ABSOLUTE:
+			return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "FETCH ABSOLUTE and RELATIVE are not supported");
+		default:
+			cm_error_set(err, CM_E_OBJECT_NOT_IN_PREREQUISITE_STATE, "cursor can only scan forward");
+			cm_error_hint(err, "Declare it with SCROLL option to enable backward scan.");
+			return CM_ERROR;
+		}
+		if (n == INT64_MAX)
+			n = 0; /* FETCH ALL */
+		else if (n <= 0) {
+			snprintf(po->tag, sizeof(po->tag), "%s 0", p->tag);
+			return CM_OK;
+		}
+		if (fetch_rows(ex, cur, n, fs->ismove, &sent, err) == CM_ERROR)
+			return CM_ERROR;
+		snprintf(po->tag, sizeof(po->tag), "%s %lld", p->tag, (long long) sent);
+		return CM_OK;
+	}
+	cm_status st = fetch_rows(ex, po, max_rows, false, &sent, err);
+	if (st == CM_ERROR)
+		return CM_ERROR;
+	if (p->kind == SQL_SK_QUERY)
+		/* the tag counts the rows of this Execute, as PostgreSQL's does */
+		snprintf(po->tag, sizeof(po->tag), "SELECT %lld", (long long) sent);
+	return st;
 }
 
 cm_status

@@ -32,6 +32,7 @@ typedef enum sql_stmt_kind {
 	SQL_SK_QUERY,		/* planned by sql/plan, rows from a cursor */
 	SQL_SK_SHOW,		/* rows computed at execution */
 	SQL_SK_UTILITY,		/* no rows: SET, BEGIN, DISCARD, ... */
+	SQL_SK_FETCH,		/* FETCH / MOVE: rows of another portal (a cursor) */
 } sql_stmt_kind;
 
 typedef struct sql_prepared {
@@ -100,6 +101,14 @@ typedef struct sql_executor {
 } sql_executor;
 
 void sql_txn_transition(sql_executor *ex, sql_txn_event ev);
+cm_status sql_executor_prepare(sql_executor *ex, const char *name, sql_parsed *parsed, PgQuery__Node *stmt,
+							   const char *text, size_t text_len, int nparams, const uint32_t *param_oids,
+							   sql_prepared **out, cm_error *err);
+sql_portal *sql_executor_new_portal(sql_executor *ex, const char *name, sql_prepared *p);
+void sql_executor_add_portal(sql_executor *ex, sql_portal *po);
+sql_portal *sql_executor_find_portal(sql_executor *ex, const char *name);
+void sql_executor_remove_portal(sql_executor *ex, sql_portal *po);
+void sql_executor_portal_free(sql_portal *po);
 char sql_executor_txn_status(const sql_executor *ex);
 void sql_prepared_release(sql_prepared *p);
 cm_status sql_executor_deallocate(sql_executor *ex, const char *name, cm_error *err);

@@ -113,8 +113,3 @@ sql_parsed_stmt_text(const sql_parsed *p, int i, size_t *len)
 	return p->query + loc;
 }
 
-void
-sql_parser_thread_done(void)
-{
-	pg_query_exit();
-}

@@ -15,7 +15,9 @@
  *   sql_parsed_retain/release
  *   sql_parsed_nstmts/stmt/stmt_text
  *   sql_position_to_chars()
- *   sql_parser_thread_done() free libpg_query's per-thread memory
+ *
+ * libpg_query keeps a memory context per thread and frees it itself (a
+ * thread-specific-data destructor) when the thread exits.
  */
 #ifndef PGKV_SQL_PARSER_H
 #define PGKV_SQL_PARSER_H
@@ -45,7 +47,5 @@ PgQuery__Node *sql_parsed_stmt(const sql_parsed *p, int i);
 const char *sql_parsed_stmt_text(const sql_parsed *p, int i, size_t *len);
 /* 1-based byte position -> 1-based character position in query. */
 int sql_position_to_chars(const char *query, size_t query_len, int byte_pos);
-/* Free the calling thread's libpg_query memory (call at thread exit). */
-void sql_parser_thread_done(void);
 
 #endif /* PGKV_SQL_PARSER_H */

@@ -873,9 +873,17 @@ sql_session_foreach(sql_session *s, void (*fn)(void *, const char *, const char 
 			fn(arg, settings[i].name, s->values[i], settings[i].desc);
 }
 
+static const char *
+get_setting_cb(void *session, const char *name)
+{
+	return sql_session_get(session, name);
+}
+
 void
 sql_session_fill_sem(sql_session *s, sem_ctx *ctx)
 {
+	ctx->get_setting = get_setting_cb;
+	ctx->session = s;
 	ctx->timezone = s->values[setting_index("TimeZone")];
 	ctx->datestyle = s->datestyle;
 	ctx->dateorder = s->dateorder;

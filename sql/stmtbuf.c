@@ -161,8 +161,9 @@ sql_stmtbuf_close(sql_stmtbuf *sb, bool discard)
 	pthread_mutex_lock(&sb->mu);
 	sb->closed = true;
 	if (discard) {
-		/* Drop what was never started; keep history before the cursor. */
-		while (sb->end > sb->cur && sb->end > sb->start) {
+		/* Drop what was never started.  The command at the cursor stays: the
+		 * executor may be running it right now. */
+		while (sb->end > sb->cur + 1 && sb->end > sb->start) {
 			sb->end--;
 			sql_cmd_free(*slot(sb, sb->end));
 			*slot(sb, sb->end) = NULL;

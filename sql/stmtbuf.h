@@ -118,8 +118,8 @@ void sql_stmtbuf_free(sql_stmtbuf *sb);
 cm_status sql_stmtbuf_push(sql_stmtbuf *sb, sql_cmd *cmd);
 /* Wake the executor if it waits for input. */
 void sql_stmtbuf_notify(sql_stmtbuf *sb);
-/* Close.  discard=true: commands not yet started are dropped (the client is
- * gone); discard=false: the executor still runs what was queued, then sees
+/* Close.  discard=true: commands after the cursor are dropped (the client is
+ * gone; the one at the cursor may be running and stays); discard=false: the executor still runs what was queued, then sees
  * CM_CLOSED.  Idempotent. */
 void sql_stmtbuf_close(sql_stmtbuf *sb, bool discard);
 bool sql_stmtbuf_closed(sql_stmtbuf *sb);

@@ -16,6 +16,9 @@
 #define FSPTT_MASK 0xF
 #define MAX_FSP 6
 
+static void check_elem(const kv_chunk_writer *w, size_t want);
+static void push_row(kv_chunk_writer *w, bool not_null);
+
 /* ---- CoreTime ------------------------------------------------------------ */
 
 cm_status

@@ -26,6 +26,11 @@ static cm_status decode_bytes_impl(const uint8_t **p, const uint8_t *end, cm_buf
 								   cm_error *err);
 static cm_status need(const uint8_t *p, const uint8_t *end, size_t n, const char *what,
 					  cm_error *err);
+static void put_u64(cm_buf *b, uint64_t v);
+static cm_status encode_one(cm_buf *b, const kv_datum *d, bool key, cm_error *err);
+static int kind_rank(kv_datum_kind k);
+static int cmp_u64(uint64_t a, uint64_t b);
+static bool time_fields_ok(const kv_time *t);
 
 cm_status
 kv_corrupt(cm_error *err, const char *what)

@@ -122,8 +122,9 @@ CM_MUST_CHECK cm_status kv_decode_float(const uint8_t **p, const uint8_t *end, d
 CM_MUST_CHECK cm_status kv_decode_float_desc(const uint8_t **p, const uint8_t *end,
 											 double *out, cm_error *err);
 /* Decode EncodeBytes / EncodeBytesDesc, appending the original bytes to out
- * (out->len grows by the decoded length; out is not reset).  Rejects a
- * marker below 0xF7, non-zero padding, and truncated groups. */
+ * (out->len grows by the decoded length; out is not reset, and on error it
+ * may hold a partial result).  Rejects a marker below 0xF7, non-zero
+ * padding, and truncated groups. */
 CM_MUST_CHECK cm_status kv_decode_bytes(const uint8_t **p, const uint8_t *end, cm_buf *out,
 										cm_error *err);
 CM_MUST_CHECK cm_status kv_decode_bytes_desc(const uint8_t **p, const uint8_t *end,

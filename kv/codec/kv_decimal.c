@@ -42,6 +42,10 @@ static cm_status dec_parse(const char *text, size_t len, int target_frac, kv_dec
 static cm_status dec_to_bin(cm_buf *b, const kv_dec *d, int prec, int frac, cm_error *err);
 static void dec_format(const kv_dec *d, cm_buf *out);
 static bool prec_frac_ok(int prec, int frac);
+static uint32_t digits_value(const uint8_t *dig, int n);
+static void value_digits(uint32_t v, uint8_t *dig, int n);
+static void put_be(uint8_t *dst, uint32_t v, int nbytes);
+static uint32_t get_be(const uint8_t *src, int nbytes);
 
 static bool
 prec_frac_ok(int prec, int frac)

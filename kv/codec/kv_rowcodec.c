@@ -35,6 +35,16 @@ typedef struct col_ent {
 	uint32_t end; /* end offset of a not-null cell */
 } col_ent;
 
+static int col_ent_cmp(const void *a, const void *b);
+static size_t header_size(bool large, size_t nn, size_t nnull);
+static void put_le(cm_buf *b, uint64_t v, size_t n);
+static cm_status encode_cell(cm_buf *b, const kv_datum *d, cm_error *err);
+static long search_ids(const kv_row_v2 *r, size_t lo, size_t hi, int64_t id);
+static cm_status convert_v1(kv_datum *d, kv_datum_kind want, cm_error *err);
+static cm_status decode_v1(const uint8_t *row, size_t len, const int64_t *ids,
+						   const kv_datum_kind *kinds, size_t n, cm_arena *arena, kv_datum *out,
+						   kv_col_state *states, cm_error *err);
+
 static int
 col_ent_cmp(const void *a, const void *b)
 {

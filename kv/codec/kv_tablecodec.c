@@ -27,6 +27,9 @@
 #define IDX_PARTITION_FLAG 0x7E
 #define IDX_RESTORE_FLAG 0x80
 
+static cm_status decode_new_index_value(const uint8_t *v, size_t len, kv_index_value *out,
+										cm_error *err);
+
 /* ---- building keys -------------------------------------------------------- */
 
 void

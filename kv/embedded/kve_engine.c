@@ -73,7 +73,7 @@ kve_get_cf(kve_store *s, const rocksdb_readoptions_t *ro, int cf, cm_arena *a, c
 		rocksdb_pinnableslice_destroy(ps);
 		return 0;
 	}
-	out->p = cm_memdup(a, v, vn ? vn : 1);
+	out->p = kve_dup(a, v, vn);
 	out->n = vn;
 	rocksdb_pinnableslice_destroy(ps);
 	return 1;
@@ -131,7 +131,7 @@ versions_cur(kve_versions *v, uint64_t *commit_ts, kve_write *w, cm_error *err)
 		return 0;
 	*commit_ts = ~kve_get_u64be((const uint8_t *) k + v->dkn);
 	const char *val = rocksdb_iter_value(v->it, &vn);
-	const uint8_t *copy = cm_memdup(v->a, val, vn ? vn : 1);
+	const uint8_t *copy = kve_dup(v->a, val, vn);
 	if (!kve_write_decode(copy, vn, w)) {
 		cm_error_set(err, CM_E_DATA_CORRUPTED, "embedded store: malformed write record");
 		return -1;
@@ -327,6 +327,8 @@ kve_cmd_finish(kve_cmd *c)
 	}
 	if (c->n_released)
 		kve_waits_wake(c->s, c->released, c->n_released);
+	if (c->note_bytes)
+		kve_region_note_write(c->s, c->note_region, c->note_bytes);
 	cm_arena_destroy(c->a);
 	c->a = NULL;
 }

@@ -81,6 +81,14 @@ static inline int kve_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t 
 	return an < bn ? -1 : an > bn ? 1 : 0;
 }
 uint64_t kve_hash(const uint8_t *p, size_t n);
+/* Copy n bytes (n may be 0) into the arena; never NULL. */
+static inline void *kve_dup(cm_arena *a, const void *p, size_t n)
+{
+	void *r = cm_alloc(a, n ? n : 1);
+	if (n)
+		memcpy(r, p, n);
+	return r;
+}
 
 /* ---- codec (kve_codec.c) -------------------------------------------------- */
 
@@ -245,6 +253,8 @@ typedef struct kve_cmd {
 	size_t n_released;
 	size_t cap_released;
 	bool latched;
+	uint64_t note_region;	/* written bytes to account after the latches go */
+	uint64_t note_bytes;
 } kve_cmd;
 
 void kve_cmd_init(kve_cmd *c, kve_store *s);
@@ -253,7 +263,8 @@ void kve_cmd_latch(kve_cmd *c, const ProtobufCBinaryData *keys, size_t n);
 void kve_cmd_latch_slices(kve_cmd *c, const kve_slice *keys, size_t n);
 /* Write the pending batch through group commit (no-op when empty). */
 CM_MUST_CHECK cm_status kve_cmd_write(kve_cmd *c, cm_error *err);
-/* Release latches, wake lock waiters, free the arena. */
+/* Release latches, wake lock waiters, account written bytes to the region
+ * (which may split it -- outside the latches), free the arena. */
 void kve_cmd_finish(kve_cmd *c);
 /* Schedule a lock-released wake-up for raw key. */
 void kve_cmd_released(kve_cmd *c, const uint8_t *raw, size_t n);

@@ -279,9 +279,11 @@ kve_pessimistic_lock(kv_store *st, const Kvrpcpb__PessimisticLockRequest *req,
 		if (!locked) {
 			uint64_t bytes = c.b.bytes;
 			rc = kve_cmd_write(&c, err);
+			if (rc == CM_OK) {
+				c.note_region = b.region_id;
+				c.note_bytes = bytes;
+			}
 			kve_cmd_finish(&c);
-			if (rc == CM_OK && bytes)
-				kve_region_note_write(s, b.region_id, bytes);
 			return rc;
 		}
 

@@ -389,7 +389,7 @@ kve_scan(kv_store *st, const Kvrpcpb__ScanRequest *req, Kvrpcpb__ScanResponse *r
 		if (at_l) {
 			size_t vn;
 			const char *vp = rocksdb_iter_value(l.it, &vn);
-			uint8_t *lv = cm_memdup(a, vp, vn ? vn : 1);
+			uint8_t *lv = kve_dup(a, vp, vn);
 			kve_lock lock;
 			if (!kve_lock_decode(a, lv, vn, &lock)) {
 				rc = cm_error_set(err, CM_E_DATA_CORRUPTED, "embedded store: malformed lock");
@@ -487,7 +487,7 @@ kve_scan_lock(kv_store *st, const Kvrpcpb__ScanLockRequest *req, Kvrpcpb__ScanLo
 			break;
 		uint8_t *dk = cm_memdup(a, k, kn);
 		const char *vp = rocksdb_iter_value(l.it, &vn);
-		uint8_t *lv = cm_memdup(a, vp, vn ? vn : 1);
+		uint8_t *lv = kve_dup(a, vp, vn);
 		kve_lock lock;
 		uint8_t *raw;
 		size_t rawn;

@@ -311,9 +311,9 @@ static void
 fill_bounds(cm_arena *a, const kve_region *r, kve_bounds *b)
 {
 	b->region_id = r->id;
-	b->start = cm_memdup(a, r->start, r->start_n ? r->start_n : 1);
+	b->start = kve_dup(a, r->start, r->start_n);
 	b->start_n = r->start_n;
-	b->end = cm_memdup(a, r->end, r->end_n ? r->end_n : 1);
+	b->end = kve_dup(a, r->end, r->end_n);
 	b->end_n = r->end_n;
 }
 

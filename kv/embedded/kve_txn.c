@@ -111,8 +111,8 @@ finish_write(kve_cmd *c, uint64_t region_id, cm_error *err)
 	uint64_t bytes = c->b.bytes;
 	if (kve_cmd_write(c, err) != CM_OK)
 		return CM_ERROR;
-	if (bytes)
-		kve_region_note_write(c->s, region_id, bytes);
+	c->note_region = region_id;
+	c->note_bytes += bytes;
 	return CM_OK;
 }
 
@@ -770,7 +770,7 @@ kve_resolve_lock(kv_store *st, const Kvrpcpb__ResolveLockRequest *req,
 			kve_lock l;
 			uint8_t *raw;
 			size_t rawn;
-			if (!kve_lock_decode(c.a, cm_memdup(c.a, vp, vn ? vn : 1), vn, &l) ||
+			if (!kve_lock_decode(c.a, kve_dup(c.a, vp, vn), vn, &l) ||
 				!find_status(txns, nt, l.start_ts) || !kve_raw_key(c.a, k, kn, &raw, &rawn))
 				continue;
 			if (nk == cap) {

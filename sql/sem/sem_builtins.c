@@ -11,6 +11,7 @@
 #include "sql/sem/sem_builtins.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sql/sem/sem_cast.h"
@@ -244,8 +245,6 @@ static cm_status to_hex(ARGS)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof buf, "%llx", (unsigned long long) (uint64_t) args[0].v.i);
-	if (args[0].v.i < 0 && args[0].v.i >= INT32_MIN && nargs == 1 && out->v.i == 32)
-		n = snprintf(buf, sizeof buf, "%x", (unsigned) (int32_t) args[0].v.i);
 	sem_set_str(ctx->arena, out, buf, (size_t) n);
 	return CM_OK;
 }
@@ -478,7 +477,8 @@ static cm_status n_gcd_lcm(ARGS, bool lcm)
 	const sem_numeric *a = args[0].v.num, *b = args[1].v.num;
 	if (sem_num_is_special(a) || sem_num_is_special(b)) {
 		sem_datum d;
-		(void) sem_in_text(ctx, (sem_type){SEM_NUMERICOID, -1}, "NaN", 3, &d, err);
+		if (sem_in_text(ctx, (sem_type){SEM_NUMERICOID, -1}, "NaN", 3, &d, err) != CM_OK)
+			return CM_ERROR;
 		return ret_n(out, d.v.num);
 	}
 	/* Euclid on exact values with remainders */
@@ -586,9 +586,6 @@ static cm_status bytea_cat(ARGS)
 	{"<=", 2, {a, b}, BO, S | (fl), tag##_le},              \
 	{">", 2, {a, b}, BO, S | (fl), tag##_gt},               \
 	{">=", 2, {a, b}, BO, S | (fl), tag##_ge}
-
-#define ARITH_I(a, b, sfx)                                      \
-	{"+", 2, {a, b}, (sfx == 2 ? I2 : sfx == 4 ? I4 : I8), S | P, i##sfx##_pl_dummy}
 
 static const sem_builtin core[] = {
 	/* integer arithmetic: result type is the wider input */

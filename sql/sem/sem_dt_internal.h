@@ -91,6 +91,9 @@ typedef struct dt_zone dt_zone;
 const dt_zone *dt_zone_get(const char *name);
 /* Zone for a name as it appears inside a date/time literal ("America/New_York"). */
 const dt_zone *dt_zone_lookup_literal(const char *name, size_t len);
+/* Zone for a text argument (AT TIME ZONE, date_trunc's zone): abbreviation
+ * (fixed), zone name, POSIX string ('+05' = 5 hours WEST); NULL if unknown. */
+const dt_zone *dt_zone_lookup_text(const char *name, size_t len);
 /* Offset (seconds east) in effect at Unix time t; isdst/abbrev optional. */
 int dt_zone_offset_utc(const dt_zone *z, int64_t t, bool *isdst, const char **abbrev);
 /* Offset (seconds east) to use for local Unix-like time `local`

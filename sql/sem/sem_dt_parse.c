@@ -163,7 +163,7 @@ static bool lex(const char *in, size_t inlen, parsed *p)
 			while (isdigit((unsigned char) *c))
 				c++;
 			f->t = F_NUMBER;
-		} else if (*c == '@' && p->n == 0) {
+		} else if (*c == '@') {
 			c++;
 			continue;
 		} else {
@@ -493,7 +493,7 @@ static dterr decode_date(dtstate *st, const char *s, int len, sem_dateorder orde
 		np++;
 		i++;
 	}
-	if (np != 3 || st->have_date)
+	if (np != 3 || st->have_date || st->have_mon || st->have_year || st->have_day)
 		return DTE_BAD_FORMAT;
 	int64_t v[3];
 	bool num[3];
@@ -656,8 +656,12 @@ static dterr decode_fields(sem_ctx *ctx, parsed *p, dtstate *st)
 				if (st->era)
 					return DTE_BAD_FORMAT;
 				st->era = true;
-			} else if (word_is(f, "t") || word_is(f, "at") || word_is(f, "on")) {
-				/* ISO separator / noise */
+			} else if (word_is(f, "t")) {
+				/* ISO 8601 separator: a time must follow */
+				if (i + 1 >= p->n || (p->f[i + 1].t != F_TIME && p->f[i + 1].t != F_NUMBER))
+					return DTE_BAD_FORMAT;
+			} else if (word_is(f, "at") || word_is(f, "on")) {
+				/* noise words */
 			} else if ((m = month_of(f->s, f->len)) != 0) {
 				if (st->have_mon)
 					return DTE_BAD_FORMAT;
@@ -1225,19 +1229,15 @@ static dterr decode_interval(parsed *p, int32_t typmod, ivacc *a, bool sqlstd)
 	iunit deflt = default_unit(typmod);
 	int range = typmod >= 0 ? (typmod >> 16) & 0x7FFF : 0x7FFF;
 	bool minsec = range == (IV_MINUTE_BIT | IV_SECOND_BIT);
-	bool lone_sign = false;
 	for (int i = n - 1; i >= 0; i--) {
 		field *f = &p->f[i];
 		switch (f->t) {
 		case F_WORD: {
 			iunit u = unit_of(f);
-			if (u == U_NONE) {
-				if (word_is(f, "-") || word_is(f, "+"))
-					return DTE_BAD_FORMAT;
+			if (u == U_NONE)
 				return DTE_BAD_FORMAT;
-			}
-			if (pending != U_NONE)
-				return DTE_BAD_FORMAT;
+			/* a unit word sets the unit of every number to its left until
+			 * the next unit word (a unit with no number is ignored) */
 			pending = u;
 			break;
 		}
@@ -1245,7 +1245,7 @@ static dterr decode_interval(parsed *p, int32_t typmod, ivacc *a, bool sqlstd)
 		case F_SIGNED:
 			if (f->t == F_SIGNED || f->t == F_TIME) {
 				const char *colon = memchr(f->s, ':', (size_t) f->len);
-				if (colon && pending == U_NONE) {
+				if (colon) {
 					bool neg = f->s[0] == '-';
 					int off = (f->s[0] == '-' || f->s[0] == '+') ? 1 : 0;
 					int64_t h, m, sec;
@@ -1264,11 +1264,11 @@ static dterr decode_interval(parsed *p, int32_t typmod, ivacc *a, bool sqlstd)
 					a->hour_us += sg * h * DT_USECS_PER_HOUR;
 					a->min_us += sg * m * DT_USECS_PER_MIN;
 					a->sec_us += sg * (sec * DT_USECS_PER_SEC + us);
-					deflt = U_DAY;
+					pending = U_DAY;
 					break;
 				}
 			}
-			/* FALLTHROUGH: a signed number */
+			/* a signed number */
 			/* fall through */
 		case F_NUMBER: {
 			int64_t iv;
@@ -1284,9 +1284,8 @@ static dterr decode_interval(parsed *p, int32_t typmod, ivacc *a, bool sqlstd)
 			a->mask |= um;
 			if (!iv_add(a, u, iv, fr))
 				return DTE_INTERVAL_OVERFLOW;
-			if (pending == U_NONE && u == U_HOUR)
-				deflt = U_DAY;
-			pending = U_NONE;
+			if (u == U_HOUR)
+				pending = U_DAY;
 			break;
 		}
 		case F_DATE: {
@@ -1295,7 +1294,7 @@ static dterr decode_interval(parsed *p, int32_t typmod, ivacc *a, bool sqlstd)
 			int off = (f->s[0] == '-' || f->s[0] == '+') ? 1 : 0;
 			const char *dash = memchr(f->s + off, '-', (size_t) (f->len - off));
 			int64_t y, m;
-			if (pending != U_NONE || !dash || !parse_uint(f->s + off, (int) (dash - f->s - off), &y) ||
+			if (!dash || !parse_uint(f->s + off, (int) (dash - f->s - off), &y) ||
 				!parse_uint(dash + 1, f->len - (int) (dash + 1 - f->s), &m))
 				return DTE_BAD_FORMAT;
 			if (m > 11)
@@ -1311,9 +1310,8 @@ static dterr decode_interval(parsed *p, int32_t typmod, ivacc *a, bool sqlstd)
 			return DTE_BAD_FORMAT;
 		}
 	}
-	(void) lone_sign;
-	if (pending != U_NONE)
-		return DTE_BAD_FORMAT;
+	if (a->mask == 0)
+		return DTE_BAD_FORMAT;	/* only unit words */
 	/* SQL-standard style: a leading '-' applies to every unsigned field. */
 	if (sqlstd && p->f[0].s[0] == '-') {
 		bool more = false;

@@ -77,6 +77,7 @@ struct dt_zone {
 
 typedef struct tz_cache_entry {
 	char *key;				/* the name as asked for */
+	bool literal;			/* resolved without the numeric-hours rule */
 	dt_zone *zone;			/* NULL = known invalid */
 	uint64_t used;
 } tz_cache_entry;
@@ -91,7 +92,7 @@ static pthread_key_t tz_key;
 static pthread_once_t tz_once = PTHREAD_ONCE_INIT;
 
 static void zone_free(dt_zone *z);
-static dt_zone *zone_resolve(const char *name);
+static dt_zone *zone_resolve(const char *name, bool literal);
 static bool posix_parse(const char *s, tz_posix *p);
 
 /* ------------------------------------------------------------------ */
@@ -128,18 +129,16 @@ static tz_cache *tz_cache_get(void)
 
 static const dt_zone *utc_zone(void);
 
-const dt_zone *dt_zone_get(const char *name)
+static const dt_zone *zone_cached(const char *name, bool literal)
 {
-	if (!name || !*name)
-		return utc_zone();
 	tz_cache *c = tz_cache_get();
 	for (int i = 0; i < c->n; i++) {
-		if (strcmp(c->e[i].key, name) == 0) {
+		if (c->e[i].literal == literal && strcmp(c->e[i].key, name) == 0) {
 			c->e[i].used = ++c->clock;
 			return c->e[i].zone;
 		}
 	}
-	dt_zone *z = zone_resolve(name);
+	dt_zone *z = zone_resolve(name, literal);
 	int slot;
 	if (c->n < TZ_CACHE_SIZE) {
 		slot = c->n++;
@@ -156,8 +155,16 @@ const dt_zone *dt_zone_get(const char *name)
 	if (!c->e[slot].key)
 		abort();
 	c->e[slot].zone = z;
+	c->e[slot].literal = literal;
 	c->e[slot].used = ++c->clock;
 	return z;
+}
+
+const dt_zone *dt_zone_get(const char *name)
+{
+	if (!name || !*name)
+		return utc_zone();
+	return zone_cached(name, false);
 }
 
 const dt_zone *dt_zone_lookup_literal(const char *name, size_t len)
@@ -170,7 +177,17 @@ const dt_zone *dt_zone_lookup_literal(const char *name, size_t len)
 	/* Inside literals only zone names and POSIX strings, never numbers. */
 	if (isdigit((unsigned char) buf[0]) || buf[0] == '+' || buf[0] == '-' || buf[0] == '.')
 		return NULL;
-	return dt_zone_get(buf);
+	return zone_cached(buf, true);
+}
+
+const dt_zone *dt_zone_lookup_text(const char *name, size_t len)
+{
+	char buf[TZ_NAME_MAX + 1];
+	if (len == 0 || len > TZ_NAME_MAX)
+		return NULL;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	return zone_cached(buf, true);
 }
 
 /* The UTC zone, used when no TimeZone is set; one static instance. */
@@ -807,19 +824,27 @@ static dt_zone *interval_zone(const char *name)
 	return fixed_zone((int) secs, nm);
 }
 
-static dt_zone *zone_resolve(const char *name)
+static dt_zone *zone_resolve(const char *name, bool literal)
 {
 	size_t len = strlen(name);
 	if (len == 0 || len > TZ_NAME_MAX)
 		return NULL;
 	dt_zone *z = NULL;
-	if (strncasecmp(name, "interval", 8) == 0 && (isspace((unsigned char) name[8]) || name[8] == '\'')) {
+	if (literal) {
+		int off;
+		if (dt_abbrev_lookup(name, len, &off, NULL)) {
+			z = fixed_zone(off, name);
+			snprintf(z->types[0].abbr, sizeof z->types[0].abbr, "%s", name);
+			return z;
+		}
+	}
+	if (!literal && strncasecmp(name, "interval", 8) == 0 && (isspace((unsigned char) name[8]) || name[8] == '\'')) {
 		z = interval_zone(name);
 	} else {
 		char *end;
 		errno = 0;
 		double hours = strtod(name, &end);
-		if (end != name && *end == '\0') {
+		if (!literal && end != name && *end == '\0') {
 			if (!isfinite(hours) || fabs(hours) > 167.0)
 				return NULL;
 			int secs = (int) (hours * 3600.0);
@@ -869,7 +894,7 @@ bool sem_dt_valid_timezone(const char *name, char **canonical)
 {
 	if (canonical)
 		*canonical = NULL;
-	if (!name)
+	if (!name || !*name)
 		return false;
 	const dt_zone *z = dt_zone_get(name);
 	if (!z)

@@ -17,7 +17,6 @@
 static sem_builtin *reg;
 static size_t nreg, capreg;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static bool sorted;
 
 void sem_register_builtins(const sem_builtin *list, size_t n)
 {
@@ -44,7 +43,6 @@ void sem_register_builtins(const sem_builtin *list, size_t n)
 		}
 		reg[nreg++] = list[i];
 	}
-	sorted = false;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -63,7 +61,6 @@ static void do_init(void)
 	sem_register_core_builtins();
 	sem_dt_register_builtins();
 	qsort(reg, nreg, sizeof *reg, cmp_name);
-	sorted = true;
 }
 
 void sem_func_init(void)

@@ -83,7 +83,7 @@ void sem_register_builtins(const sem_builtin *list, size_t n);
 /*
  * Implemented by sql/sem/sem_datetime.c: registers the date/time operators
  * and functions with sem_register_builtins().  sem_func_init() calls it
- * exactly once.  (A weak no-op default lives in sem_dtweak.c.)
+ * exactly once.
  *
  * Names the binder looks up for date/time syntax:
  *   CURRENT_DATE -> "current_date"()           CURRENT_TIMESTAMP -> "now"()

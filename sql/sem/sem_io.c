@@ -590,10 +590,16 @@ void sem_out_text(sem_ctx *ctx, sem_type type, const sem_datum *d, cm_buf *out)
 	case SEM_INT8OID:
 		cm_buf_printf(out, "%lld", (long long) d->v.i);
 		return;
+	case SEM_REGTYPEOID:
+		if (sem_type_info((sem_oid) d->v.i)) {
+			cm_buf_puts(out, sem_type_name((sem_oid) d->v.i));
+			return;
+		}
+		cm_buf_printf(out, "%u", (unsigned) (uint32_t) d->v.i);
+		return;
 	case SEM_OIDOID:
 	case SEM_REGPROCOID:
 	case SEM_REGCLASSOID:
-	case SEM_REGTYPEOID:
 		cm_buf_printf(out, "%u", (unsigned) (uint32_t) d->v.i);
 		return;
 	case SEM_FLOAT4OID:

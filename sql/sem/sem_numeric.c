@@ -1341,7 +1341,8 @@ cm_status sem_num_power(cm_arena *a, const sem_numeric *x, const sem_numeric *y,
 				mpz_clear(z);
 				return CM_OK;
 			}
-			int rscale = clamp_rscale(SEM_NUM_MIN_SIG_DIGITS - (long) f, x->dscale, y->dscale);
+			/* PostgreSQL 15 power_var(): integer exponents use max(16, base dscale) */
+			int rscale = clamp_rscale(SEM_NUM_MIN_SIG_DIGITS, x->dscale, 0);
 			if (n == 0) {
 				mpz_t one;
 				mpz_init(one);

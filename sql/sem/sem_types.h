@@ -9,6 +9,7 @@
  * Datum representation (sem_datum.v):
  *   bool                          b
  *   int2, int4, int8, oid         i   (int64)
+ *   "char", regclass, regtype  i   (byte value 0..255 / oid)
  *   float4, float8                f   (double; float4 values are rounded
  *                                      to float precision when produced)
  *   text, varchar, bpchar, name,

@@ -44,6 +44,7 @@
 #define H_STOP_GRACE_MS 10000
 #define H_LOG_TAIL_BYTES (48 * 1024)
 #define H_MAX_ARGS 64
+#define H_TEST_TIMEOUT_S 100		/* below ctest's TIMEOUT of 120 */
 
 /* ---- state ---- */
 
@@ -67,7 +68,7 @@ static void h_atexit(void);
 static void h_on_signal(int sig);
 static void h_emergency_stop(void);
 static int	h_free_port(void);
-static bool h_tcp_probe(int port);
+static bool h_sql_ready(int port);
 static int	h_http_ready(int port);
 static int	h_run(char *const argv[], const char *log_path, char *const envp_extra[]);
 static void h_rm_rf(const char *path);
@@ -78,6 +79,8 @@ static void h_write_file(const char *path, const char *text);
 static void h_start_pgkv(const h_server_opts *opts, const char *dir);
 static void h_start_postgres(const h_server_opts *opts, const char *dir);
 static char *h_oneline(const char *s);
+static bool h_pgkv_reap(void);
+static void h_check_lost(PGconn *conn, const char *file, int line);
 
 /* ---- small utilities ---- */
 
@@ -187,7 +190,7 @@ h_init(void)
 	const char *t;
 	struct sigaction sa;
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGABRT, SIGSEGV,
-	SIGBUS, SIGFPE, SIGILL};
+	SIGBUS, SIGFPE, SIGILL, SIGALRM};
 
 	if (g_inited)
 		return;
@@ -226,6 +229,12 @@ h_init(void)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
 	atexit(h_atexit);
+	/* watchdog: libpq calls block without a timeout, so bound the whole test */
+	{
+		const char *to = getenv("PGKV_IT_TIMEOUT");
+
+		alarm((unsigned) (to && atoi(to) > 0 ? atoi(to) : H_TEST_TIMEOUT_S));
+	}
 }
 
 char *
@@ -301,15 +310,31 @@ h_tcp_connect_port(int port, int timeout_ms)
 	return fd;
 }
 
+/*
+ * Without a status port: the SQL port is ready when a startup packet gets
+ * anything but "starting up" (57P03) back: an authentication request, or an
+ * error such as a failed password rule, means the server is serving.
+ */
 static bool
-h_tcp_probe(int port)
+h_sql_ready(int port)
 {
 	int			fd = h_tcp_connect_port(port, 500);
+	h_msg		m = {0};
+	h_raw_msg	msg;
+	bool		ready = false;
 
 	if (fd < 0)
 		return false;
+	h_msg_startup(&m, g_srv.user, g_srv.dbname);
+	if (h_raw_send(fd, m.data, m.len) && h_raw_read(fd, &msg, 1000) == H_RAW_MSG)
+	{
+		const char *code = h_raw_err_field(&msg, 'C');
+
+		ready = msg.type != 'E' || code == NULL || strcmp(code, "57P03") != 0;
+	}
+	h_msg_free(&m);
 	close(fd);
-	return true;
+	return ready;
 }
 
 /* 1: /health?ready=1 answered 200; 0: answered something else or nothing
@@ -559,7 +584,7 @@ h_start_pgkv(const h_server_opts *opts, const char *dir)
 					   WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st));
 		}
 		ready = h_http_ready(g_srv.http_port);
-		if (ready == 1 || (ready < 0 && h_tcp_probe(g_srv.port)))
+		if (ready == 1 || (ready < 0 && h_sql_ready(g_srv.port)))
 			break;
 		if (h_now_ms() > deadline)
 			h_fail_now("pgkv not ready within %d ms (/health?ready=1 on %d, SQL on %d)",
@@ -709,6 +734,28 @@ h_start_postgres(const h_server_opts *opts, const char *dir)
 	free(runlog);
 }
 
+/*
+ * If the pgkv child has exited by itself, record a failed check saying how
+ * (a crash must not pass as "connection refused" noise) and return true.
+ */
+static bool
+h_pgkv_reap(void)
+{
+	int			st;
+
+	if (g_target != H_TARGET_PGKV || g_pgkv_pid <= 0 ||
+		waitpid(g_pgkv_pid, &st, WNOHANG) != g_pgkv_pid)
+		return false;
+	g_pgkv_pid = 0;
+	if (WIFSIGNALED(st))
+		h_check_at(false, __FILE__, __LINE__, "pgkv died during the test: signal %d (%s)",
+				   WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else
+		h_check_at(false, __FILE__, __LINE__, "pgkv exited during the test with status %d",
+				   WEXITSTATUS(st));
+	return true;
+}
+
 void
 h_stop(void)
 {
@@ -719,6 +766,11 @@ h_stop(void)
 		int64_t		deadline = h_now_ms() + H_STOP_GRACE_MS;
 		int			st;
 
+		if (h_pgkv_reap())
+		{
+			g_running = false;
+			return;
+		}
 		kill(g_pgkv_pid, SIGTERM);
 		while (waitpid(g_pgkv_pid, &st, WNOHANG) == 0)
 		{
@@ -779,8 +831,10 @@ static void
 h_on_signal(int sig)
 {
 	static const char msg[] = "harness: caught a fatal signal, stopping the server\n";
+	static const char tmo[] = "harness: the test ran out of time (PGKV_IT_TIMEOUT), "
+		"stopping the server\n";
 
-	if (write(2, msg, sizeof(msg) - 1) < 0)
+	if (sig == SIGALRM ? write(1, tmo, sizeof(tmo) - 1) < 0 : write(2, msg, sizeof(msg) - 1) < 0)
 	{
 		/* nothing to do */
 	}
@@ -894,6 +948,7 @@ h_connect_at(const char *file, int line, const char *extra_fmt, ...)
 	{
 		char	   *msg = strdup(PQerrorMessage(c));
 
+		h_pgkv_reap();
 		PQfinish(c);
 		h_fail_now_at(file, line, "connect (%s): %s", ci, msg);
 	}
@@ -915,6 +970,8 @@ h_try_connect(const char *extra_fmt, ...)
 	c = PQconnectdb(ci);
 	if (PQstatus(c) == CONNECTION_OK)
 		PQsetNoticeProcessor(c, h_notice_processor, NULL);
+	else if (h_pgkv_reap())
+		h_fail_now("no server to connect to any more: %s", PQerrorMessage(c));
 	free(ci);
 	return c;
 }
@@ -1001,6 +1058,18 @@ h_oneline(const char *s)
 	return d;
 }
 
+/* A connection that broke ends the test: everything after would fail too. */
+static void
+h_check_lost(PGconn *conn, const char *file, int line)
+{
+	if (PQstatus(conn) != CONNECTION_BAD)
+		return;
+	usleep(200 * 1000);			/* let a crashing server finish dying */
+	h_pgkv_reap();
+	h_fail_now_at(file, line, "the connection to the server was lost: %s",
+				  PQerrorMessage(conn));
+}
+
 bool
 h_exec_ok_at(PGconn *conn, const char *sql, const char *file, int line)
 {
@@ -1013,6 +1082,7 @@ h_exec_ok_at(PGconn *conn, const char *sql, const char *file, int line)
 			   ok ? "" : PQresStatus(st), ok ? "" : " ", ok ? "" : msg);
 	free(msg);
 	PQclear(r);
+	h_check_lost(conn, file, line);
 	return ok;
 }
 
@@ -1033,6 +1103,7 @@ h_expect_error_at(PGconn *conn, const char *sql, const char *sqlstate, const cha
 				   PQresStatus(st), code, msg);
 	free(msg);
 	PQclear(r);
+	h_check_lost(conn, file, line);
 	return ok;
 }
 
@@ -1050,6 +1121,7 @@ h_expect_value_at(PGconn *conn, const char *sql, const char *want, const char *f
 				   PQresStatus(PQresultStatus(r)), PQntuples(r), msg);
 		free(msg);
 		PQclear(r);
+		h_check_lost(conn, file, line);
 		return false;
 	}
 	{
@@ -1217,9 +1289,14 @@ h_msg_startup(h_msg *m, const char *user, const char *database)
 int
 h_raw_connect(void)
 {
+	int			fd;
+
 	if (!g_running)
 		h_fail_now("no server running");
-	return h_tcp_connect_port(g_srv.port, 5000);
+	fd = h_tcp_connect_port(g_srv.port, 5000);
+	if (fd < 0 && h_pgkv_reap())
+		h_fail_now("no server to connect to any more");
+	return fd;
 }
 
 bool

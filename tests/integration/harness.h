@@ -19,7 +19,8 @@
  * scripts/), PGKV_IT_USER / PGKV_IT_DB (default user "root", database
  * "postgres"), PGKV_IT_KEEP=1 (keep the temporary directory),
  * PGKV_IT_VERBOSE=1 (print passing checks too), PGKV_IT_EXTRA_ARGS (more
- * `pgkv start` flags, space separated).
+ * `pgkv start` flags, space separated), PGKV_IT_TIMEOUT (seconds before the
+ * watchdog ends the test, default 100).
  *
  * One server at a time per process.  It is stopped at exit, including when
  * the test is killed by a signal or aborts (atexit + signal handlers; the

@@ -264,7 +264,7 @@ decode_numeric(const unsigned char *p, int len, char *out, size_t n)
 		for (int i = weight + 1; emitted < dscale; i++)
 		{
 			int			dg = (i >= 0 && i < ndigits) ? (int) get_be(p + 8 + 2 * i, 2) : 0;
-			char		four[5];
+			char		four[12];
 
 			snprintf(four, sizeof(four), "%04d", dg);
 			for (int k = 0; k < 4 && emitted < dscale; k++, emitted++)

@@ -12,6 +12,7 @@
 #include "common/cm_arena.h"
 #include "common/cm_buf.h"
 #include "common/cm_error.h"
+#include "kv/codec/kv_chunk.h"
 #include "kv/codec/kv_codec.h"
 #include "kv/codec/kv_tablecodec.h"
 
@@ -581,4 +582,139 @@ Test(kv_tablecodec, index_values)
 	const uint8_t shortch[] = {0x00, 0x7F, 0x00, 0x30, 0, 0, 0, 0, 0, 0};
 	expect_corrupt(kv_index_value_decode(shortch, sizeof shortch, &iv, &err), &err);
 	cm_buf_free(&b);
+}
+
+/* ---- robustness: mutated and truncated inputs ------------------------------------ */
+
+static uint64_t fz_state = 0xC0FFEE123456789ull;
+
+static uint64_t
+fz(void)
+{
+	fz_state ^= fz_state << 13;
+	fz_state ^= fz_state >> 7;
+	fz_state ^= fz_state << 17;
+	return fz_state;
+}
+
+/* A decoder outcome on arbitrary input: success, or a corrupt-data (or
+ * unsupported json) error -- never any other failure. */
+static void
+ok_or_corrupt(cm_status st, cm_error *err)
+{
+	if (st != CM_OK)
+		cr_assert(cm_error_is(err, CM_E_DATA_CORRUPTED) ||
+					  cm_error_is(err, CM_E_FEATURE_NOT_SUPPORTED),
+				  "unexpected %s: %s", err->code, err->message ? err->message : "");
+	cm_error_clear(err);
+}
+
+/* Every decoder must either succeed or report an error, never read outside
+ * [p, p+len).  Inputs live in exact-size heap blocks so ASan sees overreads. */
+static void
+feed_all(const uint8_t *src, size_t len, cm_arena *arena)
+{
+	cm_error err = {0};
+	uint8_t *p = malloc(len ? len : 1);
+	if (len)
+		memcpy(p, src, len);
+	const uint8_t *q, *end = p + len;
+	kv_datum d[4];
+	kv_col_state st[4];
+	cm_buf tmp;
+	cm_buf_init(&tmp);
+
+	cm_status rc = CM_OK;
+	for (q = p; q < end && rc == CM_OK;)
+		rc = kv_decode_datum(&q, end, arena, &d[0], &err);
+	ok_or_corrupt(rc, &err);
+	rc = CM_OK;
+	for (q = p; q < end && rc == CM_OK;)
+		rc = kv_cut_datum(&q, end, &err);
+	ok_or_corrupt(rc, &err);
+	int64_t ids[4] = {1, 2, 3, 300};
+	kv_datum_kind kinds[4] = {KV_DATUM_INT64, KV_DATUM_BYTES, KV_DATUM_DECIMAL, KV_DATUM_FLOAT64};
+	ok_or_corrupt(kv_row_decode(p, len, ids, kinds, 4, arena, d, st, &err), &err);
+	kv_index_value iv;
+	ok_or_corrupt(kv_index_value_decode(p, len, &iv, &err), &err);
+	ok_or_corrupt(kv_decode_meta_hash_key(p, len, &tmp, &tmp, &err), &err);
+	q = p;
+	ok_or_corrupt(kv_decode_decimal(&q, end, &tmp, NULL, NULL, &err), &err);
+	if (len >= KV_MYDECIMAL_SIZE) {
+		ok_or_corrupt(kv_mydecimal_decode(p, &tmp, &err), &err);
+	}
+	size_t sizes[] = {KV_CHUNK_VAR, KV_CHUNK_F32, KV_CHUNK_I64, KV_CHUNK_DECIMAL};
+	for (size_t s = 0; s < 4; s++) {
+		kv_chunk_col c;
+		q = p;
+		rc = kv_chunk_col_read(&q, end, sizes[s], &c, &err);
+		if (rc == CM_OK) {
+			for (uint32_t r = 0; r < c.length; r++) {
+				const uint8_t *bp;
+				size_t bn;
+				(void) kv_chunk_col_is_null(&c, r);
+				kv_chunk_col_bytes(&c, r, &bp, &bn);
+				(void) kv_chunk_col_i64(&c, r);
+				(void) kv_chunk_col_f32(&c, r);
+				if (sizes[s] == KV_CHUNK_DECIMAL)
+					ok_or_corrupt(kv_chunk_col_decimal(&c, r, &tmp, &err), &err);
+			}
+		}
+		ok_or_corrupt(rc, &err);
+	}
+	cm_buf_free(&tmp);
+	free(p);
+}
+
+Test(kv_tablecodec, mutated_inputs_are_rejected_safely)
+{
+	cm_error err = {0};
+	cm_arena *arena = cm_arena_create(0);
+	cm_buf seeds[6];
+	for (int i = 0; i < 6; i++)
+		cm_buf_init(&seeds[i]);
+	kv_datum vals[] = {kv_datum_int(-7), kv_datum_bytes("abcdefghijk", 11),
+					   kv_datum_decimal("-12.345", 7, 8, 3), kv_datum_float(2.5),
+					   kv_datum_uint(99), kv_datum_null()};
+	cr_assert_eq(kv_encode_key(&seeds[0], vals, 6, &err), CM_OK);
+	cr_assert_eq(kv_encode_value(&seeds[1], vals, 6, &err), CM_OK);
+	int64_t ids[] = {1, 2, 3, 300, 5, 6};
+	cr_assert_eq(kv_row_encode(&seeds[2], ids, vals, 6, &err), CM_OK);
+	ids[3] = 4;
+	cr_assert_eq(kv_row_encode(&seeds[3], ids, vals, 6, &err), CM_OK);
+	kv_meta_hash_key(&seeds[4], "DB:1", 4, "Table:77", 8);
+	kv_chunk_writer w;
+	kv_chunk_writer_init(&w, KV_CHUNK_VAR);
+	kv_chunk_append_bytes(&w, "xy", 2);
+	kv_chunk_append_null(&w);
+	kv_chunk_append_bytes(&w, "z", 1);
+	kv_chunk_col_finish(&w, &seeds[5]);
+	kv_chunk_writer_free(&w);
+
+	uint8_t buf[256];
+	for (int iter = 0; iter < 20000; iter++) {
+		cm_buf *s = &seeds[fz() % 6];
+		size_t len = s->len;
+		memcpy(buf, s->data, len);
+		switch (fz() % 3) {
+		case 0: /* truncate */
+			len = (size_t) (fz() % (len + 1));
+			break;
+		case 1: /* flip bytes */
+			for (int k = 0; k < 1 + (int) (fz() % 3); k++)
+				buf[fz() % len] ^= (uint8_t) (1u << (fz() % 8));
+			break;
+		default: /* random garbage */
+			len = (size_t) (fz() % 64);
+			for (size_t k = 0; k < len; k++)
+				buf[k] = (uint8_t) fz();
+			break;
+		}
+		feed_all(buf, len, arena);
+		if (iter % 1000 == 0)
+			cm_arena_reset(arena);
+	}
+	for (int i = 0; i < 6; i++)
+		cm_buf_free(&seeds[i]);
+	cm_arena_destroy(arena);
 }
