@@ -62,8 +62,10 @@ typedef struct pgw_conn {
 	pgw_comm comm;
 	atomic_int cancel;
 	pthread_t executor;
+	int cpu;				/* both threads run on this CPU (-1: anywhere) */
 	bool executor_started;
 	atomic_bool executor_done;
+	atomic_bool drain_cancelled;	/* the drain shut this session's input */
 	bool terminated;		/* client sent Terminate */
 	/* startup parameters kept until the session exists */
 	char **startup_names, **startup_values;
@@ -77,6 +79,7 @@ struct pgw_server {
 	int count;				/* registered sessions (authenticated or authenticating) */
 	int64_t total;
 	atomic_bool rejecting;
+	bool draining;			/* DrainRequests have been sent (under mu) */
 	atomic_uint_fast64_t next_id;
 };
 
@@ -133,6 +136,7 @@ void
 pgw_server_drain_sessions(pgw_server *s)
 {
 	pthread_mutex_lock(&s->mu);
+	s->draining = true;
 	for (pgw_conn *c = s->conns; c; c = c->next) {
 		if (c->stmtbuf == NULL)
 			continue;
@@ -146,8 +150,10 @@ void
 pgw_server_cancel_sessions(pgw_server *s)
 {
 	pthread_mutex_lock(&s->mu);
+	s->draining = true;
 	for (pgw_conn *c = s->conns; c; c = c->next) {
-		atomic_store(&c->cancel, 2);
+		atomic_store(&c->drain_cancelled, true);
+		atomic_store(&c->cancel, SQL_CANCEL_DRAIN);
 		if (c->stmtbuf) {
 			/* The executor reports 57P01 and stops at the drain request. */
 			if (sql_stmtbuf_push(c->stmtbuf, sql_cmd_new(SQL_CMD_DRAIN, 0)) == CM_OK)
@@ -220,7 +226,7 @@ handle_cancel(pgw_server *s, int32_t pid, int32_t secret)
 	pthread_mutex_lock(&s->mu);
 	for (pgw_conn *c = s->conns; c; c = c->next)
 		if (c->pid == pid && c->secret == secret && c->stmtbuf) {
-			atomic_store(&c->cancel, 1);
+			atomic_store(&c->cancel, SQL_CANCEL_REQUEST);
 			CM_LOG(CM_LOG_INFO, "conn=%llu cancel request honoured", (unsigned long long) c->id);
 			break;
 		}
@@ -933,11 +939,17 @@ executor_main(void *arg)
 }
 
 static bool
-start_thread(pthread_t *t, void *(*fn)(void *), void *arg, bool detached)
+start_thread(pthread_t *t, void *(*fn)(void *), void *arg, bool detached, int cpu)
 {
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, THREAD_STACK);
+	if (cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
 	if (detached)
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	int r = pthread_create(t, &attr, fn, arg);
@@ -1042,9 +1054,15 @@ read_loop(pgw_conn *c)
 			cm_buf_consume(&c->in, consumed);
 		sql_stmtbuf_notify(c->stmtbuf);
 		if (fill(c) != CM_OK) {
+			if (atomic_load(&c->drain_cancelled)) {
+				/* Our own drain shut the input: let the executor reach the
+				 * DrainRequest and say 57P01 before the close. */
+				sql_stmtbuf_close(c->stmtbuf, false);
+				return;
+			}
 			/* End of stream: the client is gone; stop what it started. */
 			if (!atomic_load(&c->executor_done))
-				atomic_store(&c->cancel, 3);
+				atomic_store(&c->cancel, SQL_CANCEL_CLIENT_GONE);
 			sql_stmtbuf_close(c->stmtbuf, true);
 			return;
 		}
@@ -1093,12 +1111,16 @@ reader_main(void *arg)
 	if (st == CM_OK) {
 		CM_LOG(CM_LOG_DEBUG, "conn=%llu user=%s db=%s peer=%s session started", (unsigned long long) c->id, c->user,
 			   c->database, c->peer_text);
-		c->stmtbuf = sql_stmtbuf_new();
+		sql_stmtbuf *sb = sql_stmtbuf_new();
 		pgw_comm_init(&c->comm, &c->tr);
-		/* stmtbuf must be visible to drain/cancel only once set up */
+		/* Publish the StmtBuf under the registry lock, so a drain that starts
+		 * now either sees it or has already marked the server draining. */
 		pthread_mutex_lock(&c->srv->mu);
+		c->stmtbuf = sb;
+		if (c->srv->draining)
+			(void) sql_stmtbuf_push(sb, sql_cmd_new(SQL_CMD_DRAIN, 0));
 		pthread_mutex_unlock(&c->srv->mu);
-		if (!start_thread(&c->executor, executor_main, c, false)) {
+		if (!start_thread(&c->executor, executor_main, c, false, c->cpu)) {
 			cm_error_setf_sev(&err, CM_SEV_FATAL, CM_E_INSUFFICIENT_RESOURCES, "could not start session thread");
 			send_fatal(c, &err);
 			cm_error_clear(&err);
@@ -1122,11 +1144,13 @@ pgw_conn_start(pgw_server *s, int fd, const struct sockaddr *peer, socklen_t pee
 	}
 	c->srv = s;
 	c->id = atomic_fetch_add(&s->next_id, 1);
+	c->cpu = getenv("PGKV_PIN") ? (int) (c->id % (uint64_t) sysconf(_SC_NPROCESSORS_ONLN)) : -1;
 	pgw_tr_init(&c->tr, fd);
 	c->is_unix = is_unix;
 	cm_buf_init(&c->in);
 	atomic_init(&c->cancel, 0);
 	atomic_init(&c->executor_done, false);
+	atomic_init(&c->drain_cancelled, false);
 	if (!is_unix) {
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -1143,7 +1167,7 @@ pgw_conn_start(pgw_server *s, int fd, const struct sockaddr *peer, socklen_t pee
 	else if (peer && peer->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) peer)->sin6_addr, c->peer_text, sizeof(c->peer_text));
 	pthread_t t;
-	if (!start_thread(&t, reader_main, c, true)) {
+	if (!start_thread(&t, reader_main, c, true, c->cpu)) {
 		pgw_tr_close(&c->tr);
 		cm_buf_free(&c->in);
 		free(c);

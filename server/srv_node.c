@@ -2,14 +2,26 @@
  * srv_node.c -- node lifecycle: start-up, listeners, signals, drain (see
  * srv_node.h).
  *
+ * Start-up: lock the data directory (fail at once if another process owns
+ * it), bind the listeners, start the event loop and open the store on a
+ * thread; SQL connections are accepted and /health?ready=1 answers 200 only
+ * once the store is open.
+ *
  * Drain is one state enum (srv_drain_phase) moved only by set_phase(), which
- * logs each phase with the number of sessions at its start.  Phase deadlines
- * are libevent timers; a 100 ms poll timer notices when sessions are gone
- * early.
+ * logs the end of each phase and the start of the next with the number of
+ * sessions open.  Phase deadlines are libevent timers; a 100 ms poll timer
+ * updates pgkv_sessions_remaining and ends a waiting phase early once every
+ * session is gone.  Worst case from the first SIGTERM to exit:
+ * drain_wait + connection_wait + query_wait + SRV_CANCEL_WAIT_MS +
+ * SRV_EXIT_GRACE_MS.
+ *
+ * Exported: srv_node_run() (srv_config.h), srv_drain_phase_name().
  */
 #include "server/srv_node.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +29,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
@@ -47,12 +60,34 @@ typedef struct srv_node {
 	struct event *sql_ev, *unix_ev;
 	struct event *sigterm_ev, *sigint_ev, *phase_timer, *poll_timer;
 	struct srv_http *http;
+	/* Start-up: the store opens on store_thread, which reports through
+	 * store_efd; ready means "store open" and is what /health?ready=1 shows
+	 * (together with the phase). */
+	pthread_t store_thread;
+	bool store_thread_started;
+	int store_efd;
+	struct event *store_ev;
+	atomic_int store_status;
 	bool ready;
+	int64_t started_ms;
+	/* Drain state: one enum moved only by set_phase(). */
 	srv_drain_phase phase;
-	int64_t phase_deadline_ms;
+	bool forced;			/* second SIGTERM or SIGINT: cancel now */
+	bool accepting_stopped;
+	bool drain_requested;	/* DrainRequest pushed into every session */
+	int64_t drain_started_ms, phase_started_ms, phase_deadline_ms;
 	int exit_code;
 	char *timezone;		/* default session TimeZone */
 } srv_node;
+
+/* How long cancelled sessions get to report 57P01 and go, after a drain
+ * (phase 4) and after a forced shutdown. */
+#define SRV_CANCEL_WAIT_MS 1000
+#define SRV_FORCED_CANCEL_WAIT_MS 500
+/* After the loop: how long to wait for session threads still finishing. */
+#define SRV_EXIT_GRACE_MS 500
+/* Queued connections accepted (to answer 57P03) when the listeners close. */
+#define SRV_MAX_LATE_ACCEPTS 4096
 
 static const char *phase_names[] = {"serving", "unready", "no-new-connections", "draining sessions",
 									"cancelling sessions", "done"};
@@ -73,12 +108,13 @@ mono_ms(void)
 
 /* ---------- listeners ---------- */
 
-static void
-on_accept(evutil_socket_t lfd, short what, void *arg)
+/* Accept up to max pending connections on lfd; returns how many. */
+static int
+accept_some(srv_node *n, int lfd, int max)
 {
-	srv_node *n = arg;
 	bool is_unix = lfd == n->unix_fd;
-	for (int i = 0; i < 64; i++) {
+	int done = 0;
+	while (done < max) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
 		int fd = accept4(lfd, (struct sockaddr *) &ss, &len, SOCK_CLOEXEC);
@@ -87,11 +123,20 @@ on_accept(evutil_socket_t lfd, short what, void *arg)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				CM_LOG(CM_LOG_WARN, "accept failed: %s", strerror(errno));
-			return;
+			break;
 		}
+		done++;
 		if (pgw_conn_start(n->pgw, fd, (struct sockaddr *) &ss, len, is_unix) != CM_OK)
 			CM_LOG(CM_LOG_ERROR, "could not start a connection thread");
 	}
+	return done;
+}
+
+static void
+on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	/* A bounded batch per loop turn keeps timers and status responsive. */
+	(void) accept_some(arg, lfd, 64);
 }
 
 static cm_status
@@ -152,59 +197,108 @@ close_listeners(srv_node *n)
 
 /* ---------- drain ---------- */
 
-static void set_phase(srv_node *n, srv_drain_phase p);
-
+/*
+ * Stop taking SQL connections: new startups get FATAL 57P03 from now on;
+ * connections already waiting in the kernel's accept queue are accepted
+ * (so they get that 57P03 instead of a reset), then the listeners close and
+ * further attempts are refused by the kernel (or go to a new process that
+ * bound the same port with SO_REUSEPORT).
+ */
 static void
-arm_phase_timer(srv_node *n, int64_t ms)
+stop_accepting(srv_node *n)
 {
-	n->phase_deadline_ms = mono_ms() + ms;
-	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-	evtimer_add(n->phase_timer, &tv);
+	if (n->accepting_stopped)
+		return;
+	n->accepting_stopped = true;
+	pgw_server_set_rejecting(n->pgw, true);
+	int late = 0;
+	if (n->sql_fd >= 0)
+		late += accept_some(n, n->sql_fd, SRV_MAX_LATE_ACCEPTS);
+	if (n->unix_fd >= 0)
+		late += accept_some(n, n->unix_fd, SRV_MAX_LATE_ACCEPTS);
+	close_listeners(n);
+	CM_LOG(CM_LOG_INFO, "drain: SQL listeners closed, %d queued connections answered with 57P03", late);
 }
 
+static int64_t
+phase_wait_ms(const srv_node *n, srv_drain_phase p)
+{
+	switch (p) {
+	case SRV_PHASE_UNREADY:
+		return n->cfg->drain_wait_ms;
+	case SRV_PHASE_NO_NEW:
+		return n->cfg->connection_wait_ms;
+	case SRV_PHASE_DRAINING:
+		return n->cfg->query_wait_ms;
+	case SRV_PHASE_CANCELLING:
+		return n->forced ? SRV_FORCED_CANCEL_WAIT_MS : SRV_CANCEL_WAIT_MS;
+	case SRV_PHASE_SERVING:
+	case SRV_PHASE_DONE:
+		break;
+	}
+	return -1;
+}
+
+/*
+ * The one transition function of the drain state machine.  Phases only move
+ * forward; a jump (sessions gone early, or a forced shutdown) runs the entry
+ * actions of the phases it skips that still matter (stop accepting, drain
+ * request before the cancel), so every path leaves the same state behind.
+ * Logs the end of the old phase and the start of the new one with counts.
+ */
 static void
 set_phase(srv_node *n, srv_drain_phase p)
 {
-	if (p <= n->phase)
+	if (p <= n->phase) {
+		CM_LOG(CM_LOG_DEBUG, "drain: ignoring transition %s -> %s", srv_drain_phase_name(n->phase),
+			   srv_drain_phase_name(p));
 		return;
-	int sessions = pgw_server_count(n->pgw);
-	CM_LOG(CM_LOG_INFO, "drain: phase %s begins (previous: %s), %d sessions open", srv_drain_phase_name(p),
-		   srv_drain_phase_name(n->phase), sessions);
-	n->phase = p;
-	cm_metrics_gauge_set(CM_M_SESSIONS_REMAINING, sessions);
-	evtimer_del(n->phase_timer);
-	switch (p) {
-	case SRV_PHASE_UNREADY:
-		cm_metrics_gauge_set(CM_M_DRAINING, 1);
-		arm_phase_timer(n, n->cfg->drain_wait_ms);
-		break;
-	case SRV_PHASE_NO_NEW:
-		pgw_server_set_rejecting(n->pgw, true);
-		close_listeners(n);
-		arm_phase_timer(n, n->cfg->connection_wait_ms);
-		break;
-	case SRV_PHASE_DRAINING:
-		pgw_server_drain_sessions(n->pgw);
-		arm_phase_timer(n, n->cfg->query_wait_ms);
-		break;
-	case SRV_PHASE_CANCELLING:
-		pgw_server_cancel_sessions(n->pgw);
-		arm_phase_timer(n, 1000);
-		break;
-	case SRV_PHASE_DONE:
-		CM_LOG(CM_LOG_INFO, "drain: complete, %d sessions were still open", sessions);
-		event_base_loopexit(n->base, NULL);
-		break;
-	case SRV_PHASE_SERVING:
-		break;
 	}
+	int64_t now = mono_ms();
+	int sessions = pgw_server_count(n->pgw);
+	srv_drain_phase old = n->phase;
+	if (old != SRV_PHASE_SERVING)
+		CM_LOG(CM_LOG_INFO, "drain: phase %s ended after %lld ms, %d sessions open", srv_drain_phase_name(old),
+			   (long long) (now - n->phase_started_ms), sessions);
+	else
+		n->drain_started_ms = now;
+	n->phase = p;
+	n->phase_started_ms = now;
+	evtimer_del(n->phase_timer);
+	cm_metrics_gauge_set(CM_M_DRAINING, 1);
+	cm_metrics_gauge_set(CM_M_SESSIONS_REMAINING, sessions);
+
+	if (p >= SRV_PHASE_NO_NEW)
+		stop_accepting(n);
+	if (p >= SRV_PHASE_DRAINING && p <= SRV_PHASE_CANCELLING && !n->drain_requested) {
+		n->drain_requested = true;
+		pgw_server_drain_sessions(n->pgw);
+	}
+	if (p == SRV_PHASE_CANCELLING)
+		pgw_server_cancel_sessions(n->pgw);
+
+	int64_t wait = phase_wait_ms(n, p);
+	if (p == SRV_PHASE_DONE) {
+		CM_LOG(CM_LOG_INFO, "drain: complete after %lld ms, %d sessions still open; stopping",
+			   (long long) (now - n->drain_started_ms), sessions);
+		event_base_loopexit(n->base, NULL);
+		return;
+	}
+	char d[32];
+	snprintf(d, sizeof(d), "%lld ms", (long long) wait);
+	CM_LOG(CM_LOG_INFO, "drain: phase %s begins, %d sessions open, waiting up to %s", srv_drain_phase_name(p),
+		   sessions, d);
+	n->phase_deadline_ms = now + wait;
+	struct timeval tv = {.tv_sec = wait / 1000, .tv_usec = (wait % 1000) * 1000};
+	evtimer_add(n->phase_timer, &tv);
 }
 
 static void
 on_phase_timer(evutil_socket_t fd, short what, void *arg)
 {
 	srv_node *n = arg;
-	set_phase(n, n->phase + 1);
+	if (n->phase > SRV_PHASE_SERVING && n->phase < SRV_PHASE_DONE)
+		set_phase(n, n->phase + 1);
 }
 
 static void
@@ -214,7 +308,8 @@ on_poll_timer(evutil_socket_t fd, short what, void *arg)
 	int sessions = pgw_server_count(n->pgw);
 	if (n->phase > SRV_PHASE_SERVING)
 		cm_metrics_gauge_set(CM_M_SESSIONS_REMAINING, sessions);
-	/* Waiting for clients to leave ends early once they all have. */
+	/* Waiting for clients to leave ends early once they all have.  Phase 1
+	 * always lasts drain_wait: load balancers need it to notice. */
 	if (sessions == 0 && n->phase >= SRV_PHASE_NO_NEW && n->phase < SRV_PHASE_DONE)
 		set_phase(n, SRV_PHASE_DONE);
 }
@@ -235,13 +330,56 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		start_drain(n);
 		return;
 	}
+	if (n->forced)
+		return;
 	CM_LOG(CM_LOG_INFO, "received %s: shutting down now", sig == SIGINT ? "SIGINT" : "a second SIGTERM");
-	if (n->phase < SRV_PHASE_NO_NEW) {
-		pgw_server_set_rejecting(n->pgw, true);
-		close_listeners(n);
+	n->forced = true;
+	if (n->phase < SRV_PHASE_CANCELLING)
+		set_phase(n, SRV_PHASE_CANCELLING);
+}
+
+/* ---------- store start-up ---------- */
+
+/*
+ * Runs on its own thread so that the event loop serves /health (503 "not
+ * ready") while the store opens; a RocksDB WAL replay or a PD handshake can
+ * take seconds.  Today the embedded store's directory is already locked by
+ * open_store_dir() and there is nothing more to open; the kv driver's open
+ * goes here.  Reports back through the eventfd.
+ */
+static void *
+store_open_main(void *arg)
+{
+	srv_node *n = arg;
+	uint64_t one = 1;
+	atomic_store(&n->store_status, CM_OK);
+	if (write(n->store_efd, &one, sizeof(one)) != (ssize_t) sizeof(one))
+		CM_LOG(CM_LOG_ERROR, "could not signal the event loop: %s", strerror(errno));
+	return NULL;
+}
+
+/* The store is open: become ready and start accepting SQL connections. */
+static void
+on_store_open(evutil_socket_t fd, short what, void *arg)
+{
+	srv_node *n = arg;
+	uint64_t v;
+	if (read(fd, &v, sizeof(v)) < 0 && errno == EAGAIN)
+		return;
+	if (atomic_load(&n->store_status) != CM_OK) {
+		CM_LOG(CM_LOG_ERROR, "could not open store %s; stopping", n->cfg->store);
+		n->exit_code = 1;
+		event_base_loopexit(n->base, NULL);
+		return;
 	}
-	n->phase = SRV_PHASE_DRAINING;
-	set_phase(n, SRV_PHASE_CANCELLING);
+	CM_LOG(CM_LOG_INFO, "store %s open after %lld ms", n->cfg->store, (long long) (mono_ms() - n->started_ms));
+	if (n->phase != SRV_PHASE_SERVING)
+		return; /* drained before it was ever ready */
+	n->ready = true;
+	event_add(n->sql_ev, NULL);
+	if (n->unix_ev)
+		event_add(n->unix_ev, NULL);
+	CM_LOG(CM_LOG_INFO, "ready: accepting SQL connections");
 }
 
 /* ---------- status hooks ---------- */
@@ -270,8 +408,13 @@ static void
 hook_metrics(void *arg, cm_buf *out)
 {
 	srv_node *n = arg;
-	cm_buf_printf(out, "# HELP pgkv_drain_phase Current drain phase (0 = serving).\n# TYPE pgkv_drain_phase gauge\npgkv_drain_phase %d\n",
-				  (int) n->phase);
+	cm_buf_printf(out,
+				  "# HELP pgkv_drain_phase Drain phase: 0 serving, 1 unready, 2 no new connections, 3 draining "
+				  "sessions, 4 cancelling sessions, 5 done.\n"
+				  "# TYPE pgkv_drain_phase gauge\npgkv_drain_phase %d\n"
+				  "# HELP pgkv_ready 1 when the store is open and the node is not draining (/health?ready=1).\n"
+				  "# TYPE pgkv_ready gauge\npgkv_ready %d\n",
+				  (int) n->phase, hook_ready(n) ? 1 : 0);
 }
 
 /* ---------- data directory ---------- */
@@ -306,8 +449,23 @@ open_store_dir(srv_node *n, cm_error *err)
 	n->lock_fd = open(n->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (n->lock_fd < 0)
 		return cm_error_set(err, CM_E_IO_ERROR, "could not open \"%s\": %s", n->lock_path, strerror(errno));
-	if (flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0)
-		return cm_error_set(err, CM_E_IO_ERROR, "data directory \"%s\" is in use by another pgkv process", dir);
+	if (flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		/* Fail at once rather than wait: a process waiting for the lock
+		 * would hold no listeners anyway, and a supervisor (systemd,
+		 * Kubernetes) restarts it.  Name the holder so the operator knows
+		 * whom to wait for. */
+		char pid[32] = "";
+		ssize_t len = pread(n->lock_fd, pid, sizeof(pid) - 1, 0);
+		pid[len > 0 ? len : 0] = '\0';
+		pid[strcspn(pid, "\r\n")] = '\0';
+		close(n->lock_fd);
+		n->lock_fd = -1;
+		cm_error_set(err, CM_E_IO_ERROR, "data directory \"%s\" is in use by another pgkv process%s%s%s", dir,
+					 pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
+		cm_error_detail(err, "Only one process may own an embedded store; start the new process after the old one "
+							 "has exited (a draining node exits within drain_wait + connection_wait + query_wait).");
+		return CM_ERROR;
+	}
 	char pid[32];
 	int len = snprintf(pid, sizeof(pid), "%d\n", (int) getpid());
 	if (ftruncate(n->lock_fd, 0) != 0 || write(n->lock_fd, pid, (size_t) len) != len)
@@ -381,7 +539,8 @@ srv_node_run(const srv_config *cfg)
 	srv_node node = {0};
 	srv_node *n = &node;
 	n->cfg = cfg;
-	n->sql_fd = n->unix_fd = n->lock_fd = -1;
+	n->sql_fd = n->unix_fd = n->lock_fd = n->store_efd = -1;
+	n->started_ms = mono_ms();
 	cm_error err = {0};
 	int code = 0;
 
@@ -430,12 +589,12 @@ srv_node_run(const srv_config *cfg)
 	if (srv_http_start(n->base, cfg->http_host, cfg->http_port, cfg->reuseport, &hooks, &http_port, &n->http, &err) != CM_OK)
 		return fail(n, &err);
 
+	/* The accept events are armed once the store is open (on_store_open):
+	 * until then a connection waits in the backlog and /health?ready=1 is
+	 * 503 "not ready". */
 	n->sql_ev = event_new(n->base, n->sql_fd, EV_READ | EV_PERSIST, on_accept, n);
-	event_add(n->sql_ev, NULL);
-	if (n->unix_fd >= 0) {
+	if (n->unix_fd >= 0)
 		n->unix_ev = event_new(n->base, n->unix_fd, EV_READ | EV_PERSIST, on_accept, n);
-		event_add(n->unix_ev, NULL);
-	}
 	n->sigterm_ev = evsignal_new(n->base, SIGTERM, on_signal, n);
 	n->sigint_ev = evsignal_new(n->base, SIGINT, on_signal, n);
 	evsignal_add(n->sigterm_ev, NULL);
@@ -444,25 +603,44 @@ srv_node_run(const srv_config *cfg)
 	n->poll_timer = event_new(n->base, -1, EV_PERSIST, on_poll_timer, n);
 	struct timeval poll_tv = {0, 100000};
 	event_add(n->poll_timer, &poll_tv);
+	cm_metrics_gauge_set(CM_M_DRAINING, 0);
+	cm_metrics_gauge_set(CM_M_SESSIONS_REMAINING, 0);
 
-	n->ready = true;
-	CM_LOG(CM_LOG_INFO, "pgkv %s serving SQL on %s:%d%s%s, status HTTP on %s:%d, store %s", PGKV_VERSION,
-		   cfg->listen_host[0] ? cfg->listen_host : "*", sql_port, n->unix_path[0] ? ", unix socket " : "",
-		   n->unix_path, cfg->http_host[0] ? cfg->http_host : "*", http_port, cfg->store);
+	CM_LOG(CM_LOG_INFO, "pgkv %s listening for SQL on %s:%d%s%s, status HTTP on %s:%d%s; opening store %s",
+		   PGKV_VERSION, cfg->listen_host[0] ? cfg->listen_host : "*", sql_port,
+		   n->unix_path[0] ? ", unix socket " : "", n->unix_path, cfg->http_host[0] ? cfg->http_host : "*",
+		   http_port, cfg->reuseport ? " (SO_REUSEPORT)" : "", cfg->store);
 	/* Machine-readable line for scripts that asked for port 0. */
 	printf("sql_port=%d http_port=%d\n", sql_port, http_port);
 	fflush(stdout);
 
+	n->store_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (n->store_efd < 0) {
+		cm_error_set(&err, CM_E_IO_ERROR, "eventfd: %s", strerror(errno));
+		return fail(n, &err);
+	}
+	n->store_ev = event_new(n->base, n->store_efd, EV_READ, on_store_open, n);
+	event_add(n->store_ev, NULL);
+	if (pthread_create(&n->store_thread, NULL, store_open_main, n) != 0) {
+		cm_error_set(&err, CM_E_INSUFFICIENT_RESOURCES, "could not start the store thread");
+		return fail(n, &err);
+	}
+	n->store_thread_started = true;
+
 	event_base_dispatch(n->base);
 
 	/* Sessions still running here were cancelled; give them a moment. */
-	for (int i = 0; i < 20 && pgw_server_count(n->pgw) > 0; i++)
+	for (int i = 0; i < SRV_EXIT_GRACE_MS / 50 && pgw_server_count(n->pgw) > 0; i++)
 		usleep(50000);
 	int left = pgw_server_count(n->pgw);
 	if (left > 0)
 		CM_LOG(CM_LOG_WARN, "exiting with %d sessions that did not stop", left);
+	if (n->store_thread_started)
+		pthread_join(n->store_thread, NULL);
 	close_listeners(n);
 	srv_http_stop(n->http);
+	event_free(n->store_ev);
+	close(n->store_efd);
 	event_free(n->sigterm_ev);
 	event_free(n->sigint_ev);
 	event_free(n->phase_timer);
@@ -474,9 +652,12 @@ srv_node_run(const srv_config *cfg)
 		if (n->ssl_ctx)
 			SSL_CTX_free(n->ssl_ctx);
 	}
+	/* Closing the store: today only the embedded store's directory lock,
+	 * released last so that a successor can start only once we are gone. */
 	if (n->lock_fd >= 0)
 		close(n->lock_fd);
-	CM_LOG(CM_LOG_INFO, "pgkv stopped");
+	code = n->exit_code;
+	CM_LOG(CM_LOG_INFO, "pgkv stopped (exit code %d)", code);
 	free(n->timezone);
 	return code;
 }

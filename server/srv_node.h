@@ -1,12 +1,15 @@
 /*
  * srv_node.h -- the node: everything `pgkv start` runs.
  *
- * srv_node_run() (declared in srv_config.h) opens the data directory, sets
- * up TLS and authentication, starts the SQL listeners (TCP and unix socket)
- * and the status HTTP listener on one libevent loop, and runs until the
- * process is told to stop.  SIGTERM (or POST /_admin/drain) drains in
- * phases -- unready, stop accepting, drain sessions, cancel what is left --
- * and then exits 0; a second SIGTERM or a SIGINT stops at once.
+ * srv_node_run() (declared in srv_config.h) locks the data directory (exit 1
+ * at once if another process owns it), sets up TLS and authentication,
+ * starts the SQL listeners (TCP and unix socket) and the status HTTP
+ * listener on one libevent loop, opens the store on a thread and, once it
+ * is open, becomes ready (/health?ready=1 200) and accepts SQL.  It runs
+ * until the process is told to stop.  SIGTERM (or POST /_admin/drain)
+ * drains in phases -- unready, stop accepting, drain sessions, cancel what
+ * is left -- and then exits 0; a second SIGTERM or a SIGINT stops at once.
+ * docs/operations.md describes the phases as operators and clients see them.
  *
  * The event loop thread only accepts, times, signals and serves status;
  * each connection runs on its own threads (pgwire/pgw_conn.c).

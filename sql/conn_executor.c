@@ -324,10 +324,26 @@ sql_executor_maybe_flush(sql_executor *ex)
 
 /* ---------- statement execution ---------- */
 
+/* A CancelRequest aims at the statement running when it arrives; a new
+ * statement starts uncancelled.  Drain and client-gone cancels stay. */
+static void
+clear_cancel_request(sql_executor *ex)
+{
+	int expect = SQL_CANCEL_REQUEST;
+	atomic_compare_exchange_strong(ex->cfg->cancel, &expect, SQL_CANCEL_NONE);
+}
+
 /* The statement has failed: report, move the state machine, skip the batch. */
 static void
 stmt_failed(sql_executor *ex, cm_error *err, const char *query, size_t query_len)
 {
+	if (cm_error_is(err, CM_E_QUERY_CANCELED) && atomic_load(ex->cfg->cancel) == SQL_CANCEL_DRAIN) {
+		/* The drain ran out of time and cancelled this session: as PostgreSQL's
+		 * pg_terminate_backend, the statement ends with FATAL 57P01. */
+		cm_error_clear(err);
+		cm_error_setf_sev(err, CM_SEV_FATAL, CM_E_ADMIN_SHUTDOWN, "terminating connection due to administrator command");
+		ex->terminate = true;
+	}
 	sql_executor_send_error(ex, err, query, query_len);
 	/* PostgreSQL sends an error at once, even without a Sync. */
 	flush(ex);
@@ -347,7 +363,7 @@ stmt_prologue(sql_executor *ex, const sql_prepared *p, cm_error *err)
 	}
 	if (ex->txn == SQL_TXN_NONE && !sql_dispatch_is_txn_control(p))
 		sql_txn_transition(ex, SQL_EV_BEGIN_IMPLICIT);
-	atomic_store(ex->cfg->cancel, 0);
+	clear_cancel_request(ex);
 	return true;
 }
 
@@ -370,7 +386,7 @@ run_portal(sql_executor *ex, sql_portal *po, int32_t max_rows, bool send_rowdesc
 		ex->comm->vt->command_complete(ex->comm, po->tag);
 		return CM_OK;
 	} else
-		atomic_store(ex->cfg->cancel, 0);
+		clear_cancel_request(ex);
 	cm_status st = sql_dispatch_fetch(ex, po, max_rows, err);
 	if (st == CM_ERROR)
 		return CM_ERROR;
@@ -697,7 +713,11 @@ sql_executor_run(const sql_executor_config *cfg)
 			/* After an error: discard everything up to the next Sync, which runs. */
 			ex->skip_batch = false;
 			if (cmd->type != SQL_CMD_SYNC) {
-				if (sql_stmtbuf_seek_next_batch(ex->stmtbuf) == CM_CLOSED)
+				bool drain = false;
+				cm_status sst = sql_stmtbuf_seek_next_batch(ex->stmtbuf, &drain);
+				if (drain)
+					ex->draining = true;	/* honoured at the Sync we landed on */
+				if (sst == CM_CLOSED)
 					break;
 				continue;
 			}
@@ -744,7 +764,12 @@ sql_executor_run(const sql_executor_config *cfg)
 			stmt_failed(ex, &cmd->u.send_error.err, NULL, 0);
 			break;
 		case SQL_CMD_DRAIN:
-			if (ex->txn == SQL_TXN_NONE && last_was_sync) {
+			/* The first request closes an idle session now and any other at its
+			 * next Sync outside a transaction; a second one (the server's
+			 * query_wait ran out and it cancelled the session) closes it now,
+			 * rolling back an open transaction, so the client still gets 57P01
+			 * rather than a bare close. */
+			if ((ex->txn == SQL_TXN_NONE && last_was_sync) || ex->draining) {
 				send_fatal(ex, CM_E_ADMIN_SHUTDOWN, "terminating connection due to administrator command");
 				reason = SQL_EXIT_DRAINED;
 				goto out;
@@ -754,6 +779,10 @@ sql_executor_run(const sql_executor_config *cfg)
 		}
 		if (ex->io_failed) {
 			reason = SQL_EXIT_IO_ERROR;
+			break;
+		}
+		if (ex->terminate) {
+			reason = SQL_EXIT_DRAINED;
 			break;
 		}
 		if (cmd->type != SQL_CMD_DRAIN)

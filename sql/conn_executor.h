@@ -25,12 +25,19 @@ typedef enum sql_exit_reason {
 	SQL_EXIT_IO_ERROR,			/* writing to the client failed */
 } sql_exit_reason;
 
+enum {
+	SQL_CANCEL_NONE = 0,
+	SQL_CANCEL_REQUEST = 1,		/* CancelRequest: 57014 */
+	SQL_CANCEL_DRAIN = 2,		/* drain deadline: FATAL 57P01, session ends */
+	SQL_CANCEL_CLIENT_GONE = 3,	/* the client disconnected */
+};
+
 typedef struct sql_executor_config {
 	sql_stmtbuf *stmtbuf;
 	sql_clientcomm *comm;
 	sql_session *session;
-	/* Set by CancelRequest (1), by the drain deadline (2) or when the client
-	 * went away (3); the executor clears it when a statement starts. */
+	/* Non-zero cancels the running statement: SQL_CANCEL_REQUEST, _DRAIN or
+	 * _CLIENT_GONE.  The executor clears it when a statement starts. */
 	atomic_int *cancel;
 	/* Called after each statement with its command tag and latency, and with
 	 * each error sent (NULL-safe hooks for metrics). */

@@ -94,6 +94,7 @@ typedef struct sql_executor {
 	char *savepoints[64];
 	bool skip_batch;
 	bool draining;
+	bool terminate;				/* a FATAL was sent: stop after this command */
 	bool io_failed;
 	int64_t results_buffer_size;
 	sql_prepared *prepared;

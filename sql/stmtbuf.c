@@ -251,10 +251,12 @@ sql_stmtbuf_advance(sql_stmtbuf *sb)
 }
 
 cm_status
-sql_stmtbuf_seek_next_batch(sql_stmtbuf *sb)
+sql_stmtbuf_seek_next_batch(sql_stmtbuf *sb, bool *skipped_drain)
 {
 	pthread_mutex_lock(&sb->mu);
 	bool first = true;
+	if (skipped_drain)
+		*skipped_drain = false;
 	for (;;) {
 		while (sb->cur >= sb->end) {
 			if (sb->closed) {
@@ -268,6 +270,8 @@ sql_stmtbuf_seek_next_batch(sql_stmtbuf *sb)
 		sql_cmd *c = *slot(sb, sb->cur);
 		if (c->type == SQL_CMD_SYNC && !first)
 			break;
+		if (c->type == SQL_CMD_DRAIN && skipped_drain)
+			*skipped_drain = true;
 		/* A Sync at the starting point is skipped: look for the next one. */
 		first = false;
 		sb->cur++;

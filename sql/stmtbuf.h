@@ -135,8 +135,9 @@ sql_cmd *sql_stmtbuf_peek_next(sql_stmtbuf *sb);
 int64_t sql_stmtbuf_advance(sql_stmtbuf *sb);
 /* Move the cursor to the next Sync (blocking for input).  If the cursor is on
  * a Sync, that Sync is skipped and the following one is found.  CM_CLOSED if
- * the buffer closes first. */
-cm_status sql_stmtbuf_seek_next_batch(sql_stmtbuf *sb);
+ * the buffer closes first.  *skipped_drain (may be NULL) tells whether a
+ * DrainRequest was among the skipped commands, so it is not lost. */
+cm_status sql_stmtbuf_seek_next_batch(sql_stmtbuf *sb, bool *skipped_drain);
 /* Cursor back to pos (>= start of the retained entries). */
 void sql_stmtbuf_rewind(sql_stmtbuf *sb, int64_t pos);
 /* Free every command before pos (pos <= cursor). */

@@ -20,7 +20,8 @@
  *                      CheckSecondaryLocks
  *   kve_pessimistic.c  PessimisticLock (waits, deadlock detection) /
  *                      PessimisticRollback
- *   kve_store.c        open / close, the vtable, Coprocessor stub, GC TODO
+ *   kve_store.c        open / close, the vtable, Coprocessor stub
+ *   kve_gc.c           MVCC garbage collection, reader registry, GC thread
  *   kv_store_msg.c     driver-independent helpers of kv/store.h
  */
 #ifndef PGKV_KVE_INTERNAL_H
@@ -220,6 +221,9 @@ typedef struct kve_store {
 	size_t cap_regions;
 	uint64_t next_region_id;
 	pthread_mutex_t split_mu;
+
+	/* GC (kve_gc.c): reader registry, safe point, background thread */
+	struct kve_gc_state *gc;
 } kve_store;
 
 /* ---- write batches, group commit, latches (kve_engine.c) ------------------- */
@@ -376,6 +380,18 @@ cm_status kve_scan_regions(kv_store *st, const uint8_t *start, size_t start_len,
 CM_MUST_CHECK cm_status kve_tso_init(kve_store *s, cm_error *err);
 CM_MUST_CHECK cm_status kve_tso_get(kve_store *s, uint32_t count, uint64_t *ts, cm_error *err);
 
+/* ---- GC (kve_gc.c) ---------------------------------------------------------- */
+
+#define KVE_GC_DEFAULT_INTERVAL_MS (UINT64_C(10) * 60 * 1000) /* tidb_gc_run_interval */
+
+/* Allocate the GC state and start the background thread (at open, once
+ * RocksDB, regions and TSO are up). */
+CM_MUST_CHECK cm_status kve_gc_start(kve_store *s, cm_error *err);
+/* Stop and join the GC thread (a pass in progress stops at its next batch)
+ * and free the state; safe on a store whose GC never started. */
+void kve_gc_stop(kve_store *s);
+void kve_gc_fill_stats(kve_store *s, kve_stats *out);
+
 /* ---- commands --------------------------------------------------------------- */
 
 #define KVE_CMD(name, Req, Resp) \
@@ -408,5 +424,104 @@ void kve_act_commit_lock(kve_cmd *c, const uint8_t *raw, size_t rawn, const uint
 						 size_t dkn, const kve_lock *lock, uint64_t commit_ts);
 
 static inline kve_store *kve_of(kv_store *s) { return (kve_store *) s; }
+
+/* ==== coprocessor (kve_copr*.c) ==============================================
+ * Section owned by the coprocessor files; see kve_copr.c for the design.
+ *   kve_copr.c        Coprocessor entry: request checks, DAG build, output
+ *   kve_copr_scan.c   MVCC range scanner (snapshot at start_ts, locks)
+ *   kve_copr_exec.c   executors: table/index scan decode, selection,
+ *                     projection, hash/stream aggregation, TopN, limit
+ */
+
+/* Coprocessor RPC (the vtable's .coprocessor). */
+cm_status kve_copr_handle(kv_store *st, const Coprocessor__Request *req,
+						  Coprocessor__Response *resp, cm_error *err);
+
+/* A visible-version cursor over sorted, region-clipped key ranges at a read
+ * ts, on one RocksDB snapshot, applying the read visibility rules of
+ * kve_read.c (locks, resolved / committed locks, isolation level). */
+typedef struct kve_copr_scanner kve_copr_scanner;
+
+typedef enum kve_scan_rc {
+	KVE_SCAN_ROW = 0,	/* *key / *val filled (valid until the next call) */
+	KVE_SCAN_END,		/* no more rows */
+	KVE_SCAN_LOCKED,	/* *locked: a lock blocks the read (malloc'd LockInfo) */
+	KVE_SCAN_ERROR,		/* err filled (RocksDB error, corrupt record) */
+} kve_scan_rc;
+
+/* ranges: n data-key bounds (EncodeBytes-encoded as kve_bounds, end_n 0 =
+ * unbounded), ascending and non-overlapping; desc walks them backwards.
+ * ctx may be NULL.  The scanner keeps pointers to ranges and ctx. */
+kve_copr_scanner *kve_copr_scanner_open(kve_store *s, const Kvrpcpb__Context *ctx, uint64_t ts,
+										const kve_bounds *ranges, size_t n, bool desc);
+kve_scan_rc kve_copr_scanner_next(kve_copr_scanner *sc, kve_slice *key, kve_slice *val,
+								  Kvrpcpb__LockInfo **locked, cm_error *err);
+/* Keys read so far (versions and locks looked at count once per user key). */
+uint64_t kve_copr_scanner_keys(const kve_copr_scanner *sc);
+void kve_copr_scanner_close(kve_copr_scanner *sc);
+
+
+/* Executors (kve_copr_exec.c), driven by kve_copr.c.  Batches are row
+ * pointers; a batch returned by next() stays valid until the next call on
+ * the same executor. */
+#include "kv/copr/kv_copr_expr.h"
+#include "select.pb-c.h"
+
+#define KVE_COPR_BATCH 1024			/* rows per batch and per output chunk */
+
+typedef enum kve_copr_fail {
+	KVE_COPR_FAIL_NONE = 0,
+	KVE_COPR_FAIL_EVAL,		/* expression / conversion error -> SelectResponse.error */
+	KVE_COPR_FAIL_OTHER,	/* bad request, unsupported, deadline, corrupt data -> other_error */
+	KVE_COPR_FAIL_IO,		/* RocksDB failure -> CM_ERROR of the RPC */
+	KVE_COPR_FAIL_LOCKED,	/* a lock blocks the read -> Response.locked */
+} kve_copr_fail;
+
+typedef struct kve_copr_cx {
+	kve_store *s;
+	const Kvrpcpb__Context *ctx;
+	cm_arena *a;				/* request lifetime (plans, constants) */
+	const kve_bounds *ranges;	/* region-checked, clipped, ascending */
+	size_t n_ranges;
+	uint64_t start_ts;
+	uint64_t deadline_us;		/* CLOCK_MONOTONIC; 0 = none */
+	uint64_t max_ms;
+	const char *timezone;
+	kve_copr_fail fail;
+	Kvrpcpb__LockInfo *locked;	/* FAIL_LOCKED: malloc'd, moved to the response */
+	uint64_t scanned_keys;
+} kve_copr_cx;
+
+typedef struct kve_copr_batch {
+	size_t n;
+	sem_datum **rows;
+	bool end;					/* no rows after these */
+} kve_copr_batch;
+
+typedef struct kve_copr_exec kve_copr_exec;
+struct kve_copr_exec {
+	/* Next batch of at most `want` rows (a hint; 0 = any).  CM_ERROR with
+	 * cx->fail set on failure. */
+	cm_status (*next)(kve_copr_exec *x, size_t want, kve_copr_batch *out, cm_error *err);
+	void (*close)(kve_copr_exec *x);
+	kve_copr_exec *child;
+	kve_copr_cx *cx;
+	kv_copr_col *cols;			/* output schema */
+	size_t ncols;
+	int64_t produced;			/* rows output so far (output_counts) */
+};
+
+/* Build the executor chain of dag (leaf first in dag->executors); *root is
+ * the last one.  On error cx->fail is FAIL_OTHER and err says why. */
+cm_status kve_copr_build(kve_copr_cx *cx, const Tipb__DAGRequest *dag, kve_copr_exec **root,
+						 kve_copr_exec ***chain, size_t *n_chain, cm_error *err);
+/* Close a chain built by kve_copr_build (root first). */
+void kve_copr_exec_close(kve_copr_exec *root);
+/* CLOCK_MONOTONIC in microseconds. */
+uint64_t kve_copr_now_us(void);
+/* CM_ERROR (57014, cx->fail OTHER) when the deadline has passed. */
+cm_status kve_copr_check_deadline(kve_copr_cx *cx, cm_error *err);
+
+/* ==== end of coprocessor section ============================================ */
 
 #endif /* PGKV_KVE_INTERNAL_H */

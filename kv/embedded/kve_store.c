@@ -1,6 +1,7 @@
 /*
  * kve_store.c -- the embedded store driver: open / close, the kv_store
- * vtable, stats, and the not-yet-implemented pieces (Coprocessor, GC).
+ * vtable and stats.  GC lives in kve_gc.c; this file only starts and stops
+ * its thread.
  *
  * RocksDB layout: column families "default", "lock" and "write" as TiKV
  * (kv-protocol-facts §5.1); local keys (region metadata, TSO high-water
@@ -8,7 +9,7 @@
  * ('z' prefix).
  *
  * Exported: kv_embedded_options_init, kv_store_open_embedded (kv/store.h);
- * kve_get_stats, kve_gc (kv/embedded/kve.h).
+ * kve_get_stats (kv/embedded/kve.h).
  */
 #include "kv/embedded/kve_internal.h"
 
@@ -57,6 +58,7 @@ kv_embedded_options_init(kv_embedded_options *opts)
 static void
 free_store(kve_store *s)
 {
+	kve_gc_stop(s); /* GC: before RocksDB goes away */
 	for (int i = 0; i < KVE_CF_COUNT; i++)
 		if (s->cf[i])
 			rocksdb_column_family_handle_destroy(s->cf[i]);
@@ -101,6 +103,8 @@ kv_store_open_embedded(const kv_embedded_options *opts, kv_store **out, cm_error
 		s->opts.region_max_size = KV_EMBEDDED_DEFAULT_REGION_MAX_SIZE;
 	if (!s->opts.lock_wait_max_ms)
 		s->opts.lock_wait_max_ms = KVE_DEFAULT_WAIT_MS;
+	if (!s->opts.gc_life_time_ms) /* GC: 0 = the default, as the other knobs */
+		s->opts.gc_life_time_ms = KV_EMBEDDED_DEFAULT_GC_LIFE_TIME_MS;
 	s->dir = strdup(opts->data_dir);
 	s->opts.data_dir = s->dir;
 	for (int i = 0; i < KVE_LATCH_SLOTS; i++)
@@ -136,7 +140,8 @@ kv_store_open_embedded(const kv_embedded_options *opts, kv_store **out, cm_error
 	rocksdb_writeoptions_set_sync(s->wo_nosync, 0);
 	s->ro = rocksdb_readoptions_create();
 
-	if (kve_regions_load(s, err) != CM_OK || kve_tso_init(s, err) != CM_OK) {
+	if (kve_regions_load(s, err) != CM_OK || kve_tso_init(s, err) != CM_OK ||
+		kve_gc_start(s, err) != CM_OK) {
 		free_store(s);
 		return CM_ERROR;
 	}
@@ -160,10 +165,8 @@ static cm_status
 kve_coprocessor(kv_store *st, const Coprocessor__Request *req, Coprocessor__Response *resp,
 				cm_error *err)
 {
-	/* TODO(copr): run tipb DAG requests (TableScan/IndexScan, Selection,
-	 * Projection, Aggregation, TopN, Limit) with sql/sem. */
-	resp->other_error = kve_strdup("not implemented");
-	return CM_OK;
+	/* tipb DAG requests run in kve_copr.c */
+	return kve_copr_handle(st, req, resp, err);
 }
 
 void
@@ -176,14 +179,5 @@ kve_get_stats(kv_store *st, kve_stats *out)
 	pthread_rwlock_rdlock(&s->reg_mu);
 	out->regions = s->n_regions;
 	pthread_rwlock_unlock(&s->reg_mu);
-}
-
-cm_status
-kve_gc(kv_store *st, uint64_t safe_point, cm_error *err)
-{
-	/* TODO(gc): for each key drop every version older than the newest
-	 * Put/Delete at or below safe_point (and that one if it is a Delete),
-	 * plus Lock / unprotected Rollback records, with their default-CF values;
-	 * safe_point = TSO now - gc_life_time_ms, never past the oldest lock. */
-	return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "embedded store: gc is not implemented");
+	kve_gc_fill_stats(s, out); /* GC counters */
 }

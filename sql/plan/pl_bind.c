@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "sql/plan/pl_internal.h"
+#include "sql/sem/sem_array.h"
 #include "sql/sem/sem_builtins.h"
 #include "sql/sem/sem_io.h"
 #include "sql/sem/sem_numeric.h"
@@ -71,7 +72,7 @@ static cm_status param_set_type(pl_binder *b, int paramno, sem_oid type, cm_erro
 
 static bool is_pseudo_any(sem_oid t)
 {
-	return t == SEM_ANYOID || t == SEM_ANYELEMENTOID || t == SEM_ANYNONARRAYOID;
+	return t == SEM_ANYOID || t == SEM_ANYELEMENTOID || t == SEM_ANYNONARRAYOID || t == SEM_ANYARRAYOID;
 }
 
 cm_status pl_coerce(pl_binder *b, sem_expr **pe, sem_oid target, int32_t typmod, sem_coerce_context cctx,
@@ -123,6 +124,18 @@ cm_status pl_coerce(pl_binder *b, sem_expr **pe, sem_oid target, int32_t typmod,
 		e->type = (sem_type){target, -1};
 		if (typmod >= 0)
 			return pl_coerce(b, pe, target, typmod, cctx, is_explicit, err);
+		return CM_OK;
+	}
+	sem_array_castinfo aci;
+	if (sem_array_cast_find(e->type.oid, target, cctx, &aci)) {
+		sem_array_castinfo *ci = cm_memdup(b->arena, &aci, sizeof aci);
+		sem_expr *c = sem_expr_new(b->arena, SEM_EXPR_EXTERN, (sem_type){target, -1}, e->location);
+		c->u.ext.fn = sem_array_coerce_fn;
+		c->u.ext.arg = ci;
+		c->u.ext.nargs = 1;
+		c->u.ext.args = cm_new_array(b->arena, sem_expr *, 1);
+		c->u.ext.args[0] = e;
+		*pe = c;
 		return CM_OK;
 	}
 	sem_cast_path path;
@@ -258,8 +271,29 @@ static cm_status no_match(const char *name, bool is_op, sem_expr **args, int nar
 
 static bool can_coerce_all(const sem_builtin *c, const sem_oid *in, int nargs)
 {
+	bool has_arr = false;
+	for (int i = 0; i < nargs; i++)
+		has_arr |= decl_type(c, i) == SEM_ANYARRAYOID;
+	sem_oid arrtype = 0;
+	for (int i = 0; i < nargs; i++)
+		if (decl_type(c, i) == SEM_ANYARRAYOID && in[i] != SEM_UNKNOWNOID) {
+			if (!sem_array_elem_type(in[i]) || (arrtype && arrtype != in[i]))
+				return false;
+			arrtype = in[i];
+		}
 	for (int i = 0; i < nargs; i++) {
 		sem_oid d = decl_type(c, i);
+		if (d == SEM_ANYARRAYOID) {
+			if (in[i] == SEM_UNKNOWNOID && !arrtype)
+				return false;
+			continue;
+		}
+		if (has_arr && d == SEM_ANYELEMENTOID) {
+			if (!arrtype || (in[i] != SEM_UNKNOWNOID &&
+							 !sem_can_coerce(in[i], sem_array_elem_type(arrtype), SEM_COERCE_IMPLICIT)))
+				return false;
+			continue;
+		}
 		if (!sem_can_coerce(in[i], d, SEM_COERCE_IMPLICIT))
 			return false;
 		if (in[i] == SEM_UNKNOWNOID && (d == SEM_ANYNONARRAYOID || d == SEM_ANYELEMENTOID))
@@ -469,6 +503,22 @@ cm_status pl_resolve_call(pl_binder *b, const char *name, bool is_op, int nargs,
 cm_status pl_make_call(pl_binder *b, const sem_builtin *fn, int nargs, sem_expr **args, int location,
 					   sem_expr **out, cm_error *err)
 {
+	/* polymorphic arrays: anyarray args share one array type, anyelement is its element */
+	sem_oid arrtype = 0;
+	for (int i = 0; i < nargs; i++)
+		if (decl_type(fn, i) == SEM_ANYARRAYOID && sem_array_elem_type(args[i]->type.oid)) {
+			arrtype = args[i]->type.oid;
+			break;
+		}
+	if (arrtype) {
+		for (int i = 0; i < nargs; i++) {
+			sem_oid d = decl_type(fn, i);
+			sem_oid want = d == SEM_ANYARRAYOID ? arrtype : d == SEM_ANYELEMENTOID ? sem_array_elem_type(arrtype) : 0;
+			if (want && args[i]->type.oid != want &&
+				pl_coerce(b, &args[i], want, -1, SEM_COERCE_IMPLICIT, false, err) != CM_OK)
+				return CM_ERROR;
+		}
+	}
 	for (int i = 0; i < nargs; i++) {
 		sem_oid d = decl_type(fn, i);
 		if (is_pseudo_any(d)) {
@@ -489,8 +539,26 @@ cm_status pl_make_call(pl_binder *b, const sem_builtin *fn, int nargs, sem_expr 
 			return CM_ERROR;
 	}
 	sem_expr *e = sem_expr_func(b->arena, fn, nargs, args, location);
+	if (arrtype && fn->result == SEM_ANYARRAYOID)
+		e->type = (sem_type){arrtype, -1};
+	else if (arrtype && fn->result == SEM_ANYELEMENTOID)
+		e->type = (sem_type){sem_array_elem_type(arrtype), -1};
 	*out = e;
 	return CM_OK;
+}
+
+cm_status pl_err_at(cm_error *err, int location)
+{
+	return at(err, location);
+}
+
+static cm_status call_named(pl_binder *b, const char *name, bool is_op, int nargs, sem_expr **args, int location,
+							sem_expr **out, cm_error *err);
+
+cm_status pl_call_named(pl_binder *b, const char *name, bool is_op, int nargs, sem_expr **args, int location,
+						sem_expr **out, cm_error *err)
+{
+	return call_named(b, name, is_op, nargs, args, location, out, err);
 }
 
 static cm_status call_named(pl_binder *b, const char *name, bool is_op, int nargs, sem_expr **args, int location,
@@ -563,10 +631,6 @@ cm_status pl_typename(pl_binder *b, const PgQuery__TypeName *tn, sem_type *out, 
 	int n = 0;
 	for (size_t i = 0; i < tn->n_names && n < 8; i++)
 		names[n++] = node_str(tn->names[i]) ? node_str(tn->names[i]) : "";
-	if (tn->n_array_bounds > 0) {
-		cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "array types are not supported yet");
-		return at(err, tn->location);
-	}
 	sem_oid oid = sem_type_lookup(names, n);
 	if (oid == 0) {
 		char full[256];
@@ -591,20 +655,37 @@ cm_status pl_typename(pl_binder *b, const PgQuery__TypeName *tn, sem_type *out, 
 	int32_t typmod = -1;
 	if (sem_type_typmod_in(oid, mods, nm, &typmod, err) != CM_OK)
 		return at(err, tn->location);
+	if (tn->n_array_bounds > 0) {
+		sem_oid aoid = sem_array_type_of(oid);
+		if (!aoid) {
+			cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "arrays of type %s are not supported", tname(oid));
+			return at(err, tn->location);
+		}
+		oid = aoid;
+		typmod = -1;
+	}
 	out->oid = oid;
 	out->typmod = typmod;
 	return CM_OK;
 }
 
+static cm_status bind_array_expr(pl_binder *b, const PgQuery__AArrayExpr *ae, sem_type target, sem_expr **out,
+								 cm_error *err);
+
 static cm_status bind_typecast(pl_binder *b, const PgQuery__TypeCast *tc, sem_expr **out, cm_error *err)
 {
 	sem_expr *arg;
-	if (bind(b, tc->arg, &arg, err) != CM_OK)
-		return CM_ERROR;
 	sem_type t;
 	if (pl_typename(b, tc->type_name, &t, err) != CM_OK)
 		return CM_ERROR;
-	if (!sem_can_coerce(arg->type.oid, t.oid, SEM_COERCE_EXPLICIT)) {
+	if (tc->arg->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR && sem_array_elem_type(t.oid)) {
+		if (bind_array_expr(b, tc->arg->a_array_expr, t, &arg, err) != CM_OK)
+			return CM_ERROR;
+	} else if (bind(b, tc->arg, &arg, err) != CM_OK)
+		return CM_ERROR;
+	sem_array_castinfo aci;
+	if (!sem_can_coerce(arg->type.oid, t.oid, SEM_COERCE_EXPLICIT) &&
+		!sem_array_cast_find(arg->type.oid, t.oid, SEM_COERCE_EXPLICIT, &aci)) {
 		cm_error_set(err, CM_E_CANNOT_COERCE, "cannot cast type %s to %s", tname(arg->type.oid), tname(t.oid));
 		return at(err, tc->location);
 	}
@@ -640,6 +721,15 @@ static cm_status bind_op(pl_binder *b, const char *name, const PgQuery__Node *l,
 	sem_expr **v = cm_new_array(b->arena, sem_expr *, n);
 	memcpy(v, args, sizeof(sem_expr *) * (size_t) n);
 	return call_named(b, name, true, n, v, location, out, err);
+}
+
+static cm_status op_on(pl_binder *b, const char *name, sem_expr *l, sem_expr *r, int location, sem_expr **out,
+					   cm_error *err);
+
+cm_status pl_make_op(pl_binder *b, const char *name, sem_expr *l, sem_expr *r, int location, sem_expr **out,
+					 cm_error *err)
+{
+	return op_on(b, name, l, r, location, out, err);
 }
 
 static cm_status op_on(pl_binder *b, const char *name, sem_expr *l, sem_expr *r, int location, sem_expr **out,
@@ -742,6 +832,107 @@ static cm_status bind_in(pl_binder *b, const PgQuery__AExpr *a, sem_expr **out, 
 	return CM_OK;
 }
 
+/* x op ANY/ALL (array): the operator is resolved for (x, element type) */
+static cm_status bind_any_array(pl_binder *b, const PgQuery__AExpr *a, const char *name, bool all, sem_expr **out,
+								cm_error *err)
+{
+	sem_expr *l, *r;
+	if (bind(b, a->lexpr, &l, err) != CM_OK || bind(b, a->rexpr, &r, err) != CM_OK)
+		return CM_ERROR;
+	sem_oid et = sem_array_elem_type(r->type.oid);
+	if (r->type.oid == SEM_UNKNOWNOID) {
+		sem_oid lt = l->type.oid == SEM_UNKNOWNOID ? SEM_TEXTOID : l->type.oid;
+		sem_oid at_ = sem_array_type_of(lt);
+		if (!at_ || pl_coerce(b, &r, at_, -1, SEM_COERCE_IMPLICIT, false, err) != CM_OK) {
+			if (!at_)
+				cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "arrays of type %s are not supported", tname(lt));
+			return at(err, a->location);
+		}
+		et = lt;
+	}
+	if (!et) {
+		cm_error_set(err, CM_E_WRONG_OBJECT_TYPE, "op ANY/ALL (array) requires array on right side");
+		return at(err, a->location);
+	}
+	sem_expr *ph_l = sem_expr_column(b->arena, 0, l->type, l->location);
+	sem_expr *ph_r = sem_expr_column(b->arena, 1, (sem_type){et, -1}, r->location);
+	const sem_builtin *fn;
+	sem_expr *args[2] = {ph_l, ph_r};
+	if (pl_resolve_call(b, name, true, 2, args, a->location, &fn, err) != CM_OK)
+		return CM_ERROR;
+	if (fn->result != SEM_BOOLOID) {
+		cm_error_set(err, CM_E_WRONG_OBJECT_TYPE, "op ANY/ALL (array) requires operator to yield boolean");
+		return at(err, a->location);
+	}
+	if (pl_coerce(b, &l, fn->args[0], -1, SEM_COERCE_IMPLICIT, false, err) != CM_OK)
+		return CM_ERROR;
+	if (fn->args[1] != et) {
+		sem_oid want = sem_array_type_of(fn->args[1]);
+		if (!want || pl_coerce(b, &r, want, -1, SEM_COERCE_IMPLICIT, false, err) != CM_OK) {
+			if (!want)
+				cm_error_set(err, CM_E_UNDEFINED_FUNCTION, "operator does not exist: %s %s %s[]", tname(l->type.oid),
+							 name, tname(et));
+			return at(err, a->location);
+		}
+	}
+	sem_array_anyop *ao = cm_new(b->arena, sem_array_anyop);
+	ao->op = fn;
+	ao->all = all;
+	sem_expr *e = sem_expr_new(b->arena, SEM_EXPR_EXTERN, (sem_type){SEM_BOOLOID, -1}, a->location);
+	e->u.ext.fn = sem_array_any_fn;
+	e->u.ext.arg = ao;
+	e->u.ext.nargs = 2;
+	e->u.ext.args = cm_new_array(b->arena, sem_expr *, 2);
+	e->u.ext.args[0] = l;
+	e->u.ext.args[1] = r;
+	*out = e;
+	return CM_OK;
+}
+
+/* ARRAY[a, b, ...] */
+static cm_status bind_array_expr(pl_binder *b, const PgQuery__AArrayExpr *ae, sem_type target, sem_expr **out,
+								 cm_error *err)
+{
+	int n = (int) ae->n_elements;
+	sem_expr **v = cm_new_array(b->arena, sem_expr *, n > 0 ? n : 1);
+	for (int i = 0; i < n; i++) {
+		if (ae->elements[i]->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR) {
+			cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "multidimensional arrays are not supported");
+			return at(err, ae->location);
+		}
+		if (bind(b, ae->elements[i], &v[i], err) != CM_OK)
+			return CM_ERROR;
+	}
+	sem_type t = {0, -1};
+	if (n == 0) {
+		if (!target.oid) {
+			cm_error_set(err, CM_E_INDETERMINATE_DATATYPE, "cannot determine type of empty array");
+			cm_error_hint(err, "Explicitly cast to the desired type, for example ARRAY[]::integer[].");
+			return at(err, ae->location);
+		}
+		t.oid = sem_array_elem_type(target.oid);
+	} else {
+		if (pl_common_type(b, v, n, "ARRAY", &t, err) != CM_OK || pl_coerce_common(b, v, n, t, "ARRAY", err) != CM_OK)
+			return CM_ERROR;
+		for (int i = 0; i < n; i++)
+			if (pl_resolve_unknown(b, &v[i], err) != CM_OK)
+				return CM_ERROR;
+		if (t.oid == SEM_UNKNOWNOID)
+			t.oid = SEM_TEXTOID;
+	}
+	sem_oid aoid = sem_array_type_of(t.oid);
+	if (!aoid) {
+		cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "arrays of type %s are not supported", tname(t.oid));
+		return at(err, ae->location);
+	}
+	sem_expr *e = sem_expr_new(b->arena, SEM_EXPR_EXTERN, (sem_type){aoid, -1}, ae->location);
+	e->u.ext.fn = sem_array_construct_fn;
+	e->u.ext.nargs = n;
+	e->u.ext.args = v;
+	*out = e;
+	return CM_OK;
+}
+
 static cm_status bind_aexpr(pl_binder *b, const PgQuery__AExpr *a, sem_expr **out, cm_error *err)
 {
 	const char *name = op_name(a);
@@ -771,6 +962,9 @@ static cm_status bind_aexpr(pl_binder *b, const PgQuery__AExpr *a, sem_expr **ou
 	}
 	case PG_QUERY__A__EXPR__KIND__AEXPR_IN:
 		return bind_in(b, a, out, err);
+	case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY:
+	case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ALL:
+		return bind_any_array(b, a, name, a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP_ALL, out, err);
 	case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN:
 	case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN:
 	case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN_SYM:
@@ -878,6 +1072,13 @@ static cm_status bind_funccall(pl_binder *b, const PgQuery__FuncCall *fc, sem_ex
 	if (!name) {
 		cm_error_set(err, CM_E_UNDEFINED_FUNCTION, "function does not exist");
 		return at(err, fc->location);
+	}
+	if (b->scope) {
+		bool handled = false;
+		if (pl_q_funccall(b, fc, &handled, out, err) != CM_OK)
+			return CM_ERROR;
+		if (handled)
+			return CM_OK;
 	}
 	if (fc->agg_star || fc->agg_distinct || fc->over || fc->agg_filter || fc->n_agg_order || fc->agg_within_group) {
 		cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "aggregate and window functions are not supported yet");
@@ -1080,12 +1281,15 @@ static cm_status bind(pl_binder *b, const PgQuery__Node *n, sem_expr **out, cm_e
 		st = bind_param(b, n->param_ref, out, err);
 		break;
 	case PG_QUERY__NODE__NODE_SUB_LINK:
-		st = cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "subqueries are not supported yet");
+		if (b->scope) {
+			st = pl_q_sublink(b, n->sub_link, out, err);
+			break;
+		}
+		st = cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "subqueries are not supported here");
 		at(err, n->sub_link->location);
 		break;
 	case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
-		st = cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "arrays are not supported yet");
-		at(err, n->a_array_expr->location);
+		st = bind_array_expr(b, n->a_array_expr, (sem_type){0, -1}, out, err);
 		break;
 	case PG_QUERY__NODE__NODE_ROW_EXPR:
 		st = cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "row expressions are not supported yet");
@@ -1233,6 +1437,22 @@ static int figure(const PgQuery__Node *n, const char **name)
 		if (n->sub_link->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ARRAY_SUBLINK) {
 			*name = "array";
 			return 2;
+		}
+		if (n->sub_link->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK && n->sub_link->subselect &&
+			n->sub_link->subselect->node_case == PG_QUERY__NODE__NODE_SELECT_STMT) {
+			/* the subquery's output column name */
+			const PgQuery__SelectStmt *q = n->sub_link->subselect->select_stmt;
+			while (q->larg && q->op != PG_QUERY__SET_OPERATION__SETOP_NONE)
+				q = q->larg;
+			if (q->n_values_lists > 0) {
+				*name = "column1";
+				return 2;
+			}
+			if (q->n_target_list > 0) {
+				const PgQuery__ResTarget *rt = q->target_list[0]->res_target;
+				*name = rt->name && rt->name[0] ? rt->name : pl_figure_colname(rt->val);
+				return 2;
+			}
 		}
 		return 0;
 	default:

@@ -12,13 +12,27 @@
 
 #include "sql/plan/plan.h"
 
+struct pl_scope;
+
 typedef struct pl_binder {
 	cm_arena *arena;
 	sem_ctx *ctx;
 	const char *query;
 	pl_bind_env *env;
 	int depth;
+	struct pl_scope *scope;		/* query binder state (pl_query.c), NULL for bare expressions */
 } pl_binder;
+
+/* Hooks into pl_query.c for nodes that need the query context. */
+CM_MUST_CHECK cm_status pl_q_funccall(pl_binder *b, const PgQuery__FuncCall *fc, bool *handled, sem_expr **out,
+									  cm_error *err);
+CM_MUST_CHECK cm_status pl_q_sublink(pl_binder *b, const PgQuery__SubLink *sl, sem_expr **out, cm_error *err);
+/* Resolve and build a function/operator call (exported from pl_bind.c). */
+CM_MUST_CHECK cm_status pl_call_named(pl_binder *b, const char *name, bool is_op, int nargs, sem_expr **args,
+									  int location, sem_expr **out, cm_error *err);
+CM_MUST_CHECK cm_status pl_make_op(pl_binder *b, const char *name, sem_expr *l, sem_expr *r, int location,
+								   sem_expr **out, cm_error *err);
+cm_status pl_err_at(cm_error *err, int location);
 
 CM_MUST_CHECK cm_status pl_bind_node(pl_binder *b, const PgQuery__Node *n, sem_expr **out, cm_error *err);
 CM_MUST_CHECK cm_status pl_coerce(pl_binder *b, sem_expr **pe, sem_oid target, int32_t typmod,

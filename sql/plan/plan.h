@@ -1,5 +1,5 @@
 /*
- * plan.h -- binder and planner for statements without tables.
+ * plan.h -- binder and planner for SELECT: the entry points sql/dispatch.c uses.
  *
  * pl_bind_expr() turns one libpg_query expression into a typed sem_expr
  * with PostgreSQL 15's rules: literal typing (integers int4/int8/numeric,
@@ -100,5 +100,42 @@ CM_MUST_CHECK cm_status pl_bind_expr(cm_arena *arena, sem_ctx *ctx, const PgQuer
 
 /* PostgreSQL's FigureColname() for a target expression ("?column?" default). */
 const char *pl_figure_colname(const PgQuery__Node *node);
+
+/*
+ * EXPLAIN: the plan tree as text, one operator per line, PostgreSQL style
+ * ("->  " children indented), without costs.
+ */
+void pl_explain(const pl_plan *p, cm_buf *out);
+
+/*
+ * Storage row sources (table scans).  The catalog registers a resolver;
+ * the binder calls it for every FROM-clause table name that is not a CTE.
+ * A resolved table brings its columns and a scan provider whose build()
+ * returns an executor operator (sql/exec/exec.h ex_op) producing rows of
+ * exactly those columns.  See sql/exec/README.md.
+ */
+struct ex_state;
+struct ex_op;
+typedef struct pl_scan_provider {
+	const char *label;		/* EXPLAIN: "Seq Scan on t" */
+	CM_MUST_CHECK cm_status (*build)(const struct pl_scan_provider *self, struct ex_state *st, struct ex_op **out,
+									 cm_error *err);
+	void *arg;
+} pl_scan_provider;
+
+typedef struct pl_table {
+	const char *name;
+	uint32_t oid;
+	int ncols;
+	const char **colnames;
+	const sem_type *coltypes;
+	const pl_scan_provider *scan;
+} pl_table;
+
+/* *out = NULL: no such table (the binder reports 42P01). */
+typedef cm_status (*pl_table_resolver)(sem_ctx *ctx, cm_arena *arena, const char *schema, const char *name,
+									   const pl_table **out, cm_error *err);
+/* Install the process-wide resolver (call once at start-up). */
+void pl_set_table_resolver(pl_table_resolver fn);
 
 #endif /* PGKV_PL_PLAN_H */

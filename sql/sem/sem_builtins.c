@@ -8,6 +8,7 @@
  * Float operators check overflow/underflow as float.c does
  * ("value out of range: overflow").
  */
+#include "sql/sem/sem_array.h"
 #include "sql/sem/sem_builtins.h"
 
 #include <math.h>
@@ -95,6 +96,8 @@ int sem_datum_compare(sem_oid oid, const sem_datum *a, const sem_datum *b)
 	default:
 		if (sem_dt_is_datetime(oid))
 			return sem_dt_compare(oid, a, b);
+		if (sem_array_elem_type(oid))
+			return sem_array_compare(oid, a, b);
 		return cmp_bytes(a->v.s.p, a->v.s.len, b->v.s.p, b->v.s.len);
 	}
 }

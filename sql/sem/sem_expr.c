@@ -110,6 +110,8 @@ bool sem_expr_is_const(const sem_expr *e)
 		return sem_expr_is_const(e->u.cmp.a) && sem_expr_is_const(e->u.cmp.b);
 	case SEM_EXPR_IN:
 		return sem_expr_is_const(e->u.in.lhs) && all_const(e->u.in.items, e->u.in.n);
+	case SEM_EXPR_EXTERN:
+		return e->u.ext.fn && !e->u.ext.volatile_ && all_const(e->u.ext.args, e->u.ext.nargs);
 	}
 	return false;
 }
@@ -370,6 +372,18 @@ static cm_status eval(eval_state *st, const sem_expr *e, sem_datum *out, cm_erro
 		else
 			set_bool(out, e->u.in.negate);
 		return CM_OK;
+	}
+	case SEM_EXPR_EXTERN: {
+		if (!e->u.ext.fn)
+			return cm_error_set(err, CM_E_INTERNAL_ERROR, "unplanned placeholder expression");
+		int n = e->u.ext.nargs;
+		sem_datum stackv[8];
+		sem_datum *v = n <= 8 ? stackv : cm_alloc(st->ctx->arena, sizeof(sem_datum) * (size_t) n);
+		for (int i = 0; i < n; i++)
+			if (eval(st, e->u.ext.args[i], &v[i], err) != CM_OK)
+				return CM_ERROR;
+		memset(out, 0, sizeof *out);
+		return e->u.ext.fn(st->ctx, e, v, out, err);
 	}
 	}
 	return cm_error_set(err, CM_E_INTERNAL_ERROR, "unrecognized expression node %d", (int) e->kind);

@@ -45,6 +45,8 @@ typedef enum sem_expr_kind {
 	SEM_EXPR_NULLIF,	/* u.cmp: NULLIF(a, b) with the = operator */
 	SEM_EXPR_DISTINCT,	/* u.cmp: IS [NOT] DISTINCT FROM with the = operator */
 	SEM_EXPR_IN,		/* u.in: a [NOT] IN (list) with the = operator */
+	SEM_EXPR_EXTERN,	/* u.ext: args evaluated here, result computed by a callback
+						 * (arrays, subplans and outer references of sql/exec) */
 } sem_expr_kind;
 
 typedef enum sem_booltest {
@@ -52,6 +54,15 @@ typedef enum sem_booltest {
 } sem_booltest;
 
 typedef struct sem_expr sem_expr;
+
+/*
+ * Callback of a SEM_EXPR_EXTERN node: args[0..e->u.ext.nargs) are the
+ * evaluated arguments (NULLs included); set *out.  fn == NULL marks a
+ * planner placeholder (aggregate/window/SRF call) that must be replaced
+ * before evaluation.
+ */
+typedef cm_status (*sem_extern_fn)(sem_ctx *ctx, const sem_expr *e, const sem_datum *args, sem_datum *out,
+								   cm_error *err);
 
 struct sem_expr {
 	sem_expr_kind kind;
@@ -104,6 +115,13 @@ struct sem_expr {
 			sem_expr **items;
 			bool negate;		/* NOT IN */
 		} in;
+		struct {
+			sem_extern_fn fn;
+			void *arg;			/* callback data (plan-time, read-only) */
+			int nargs;
+			sem_expr **args;
+			bool volatile_;		/* never treat as constant */
+		} ext;
 	} u;
 };
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sql/sem/sem_array.h"
 #include "sql/sem/sem_builtins.h"
 
 static sem_builtin *reg;
@@ -60,6 +61,7 @@ static void do_init(void)
 {
 	sem_register_core_builtins();
 	sem_dt_register_builtins();
+	sem_array_register_builtins();
 	qsort(reg, nreg, sizeof *reg, cmp_name);
 }
 

@@ -5,6 +5,7 @@
  * on the OID.  Date/time OIDs go to sem_datetime.c.  See sem_io.h for the
  * exported routines.
  */
+#include "sql/sem/sem_array.h"
 #include "sql/sem/sem_io.h"
 
 #include <ctype.h>
@@ -575,6 +576,8 @@ cm_status sem_in_text(sem_ctx *ctx, sem_type type, const char *s, size_t len, se
 	default:
 		if (sem_dt_is_datetime(type.oid))
 			return sem_dt_in_text(ctx, type, s, len, out, err);
+		if (sem_array_elem_type(type.oid))
+			return sem_array_in(ctx, type.oid, s, len, out, err);
 		return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "type %s is not supported", sem_type_name(type.oid));
 	}
 }
@@ -631,6 +634,10 @@ void sem_out_text(sem_ctx *ctx, sem_type type, const sem_datum *d, cm_buf *out)
 	default:
 		if (sem_dt_is_datetime(type.oid)) {
 			sem_dt_out_text(ctx, type, d, out);
+			return;
+		}
+		if (sem_array_elem_type(type.oid)) {
+			sem_array_out(ctx, type.oid, d, out);
 			return;
 		}
 		cm_buf_puts(out, "???");

@@ -22,6 +22,7 @@
  *                                      (timestamptz in UTC)
  *   interval                      iv  {time us, day, month}
  *   uuid                          uuid[16]
+ *   arrays (int4[], text[], ...)  arr (pointer to arena memory, see sem_array.h)
  */
 #ifndef PGKV_SEM_TYPES_H
 #define PGKV_SEM_TYPES_H
@@ -74,6 +75,7 @@ typedef struct sem_type {
 } sem_type;
 
 typedef struct sem_numeric sem_numeric;	/* defined in sem_numeric.h */
+typedef struct sem_array sem_array;		/* defined in sem_array.h */
 
 typedef struct sem_datum {
 	bool isnull;
@@ -86,6 +88,7 @@ typedef struct sem_datum {
 			uint32_t len;
 		} s;
 		sem_numeric *num;
+		sem_array *arr;		/* arrays (category 'A'), see sem_array.h */
 		struct {
 			int64_t time;
 			int32_t day;
@@ -122,6 +125,7 @@ typedef struct sem_ctx {
 	/* current_setting(name): returns the setting's text or NULL if unknown. */
 	const char *(*get_setting)(void *session, const char *name);
 	void *session;
+	void *exec;						/* executor state for SEM_EXPR_EXTERN nodes (sql/exec) */
 } sem_ctx;
 
 #endif /* PGKV_SEM_TYPES_H */

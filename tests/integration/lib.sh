@@ -109,7 +109,7 @@ it_start() {
 	IT_LOG=$IT_DIR/pgkv.log
 	# shellcheck disable=SC2086
 	"$PGKV_BIN" start --listen "127.0.0.1:$IT_PORT" --http "127.0.0.1:$http" \
-		--store "embedded:$IT_DIR/store" "$@" ${PGKV_IT_EXTRA_ARGS:-} \
+		--store "embedded:$IT_DIR/store" --drain-wait 0 "$@" ${PGKV_IT_EXTRA_ARGS:-} \
 		</dev/null >"$IT_LOG" 2>&1 &
 	IT_PID=$!
 	IT_RUNNING=1

@@ -49,11 +49,13 @@ Test(stmtbuf, seek_next_batch_lands_on_sync)
 	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
 		cr_assert_eq(sql_stmtbuf_push(sb, mk(seq[i])), CM_OK);
 	sql_stmtbuf_advance(sb); /* on Bind: pretend it failed */
-	cr_assert_eq(sql_stmtbuf_seek_next_batch(sb), CM_OK);
+	bool drained = true;
+	cr_assert_eq(sql_stmtbuf_seek_next_batch(sb, &drained), CM_OK);
+	cr_assert_not(drained);
 	cr_assert_eq(sql_stmtbuf_cur_pos(sb), 3);
 	cr_assert_eq(cur_type(sb), SQL_CMD_SYNC);
 	/* starting on a Sync skips it and finds the following one */
-	cr_assert_eq(sql_stmtbuf_seek_next_batch(sb), CM_OK);
+	cr_assert_eq(sql_stmtbuf_seek_next_batch(sb, NULL), CM_OK);
 	cr_assert_eq(sql_stmtbuf_cur_pos(sb), 5);
 	sql_stmtbuf_free(sb);
 }
@@ -126,7 +128,7 @@ Test(stmtbuf, close_discard_drops_unstarted)
 	cr_assert_eq(c->type, SQL_CMD_EXEC_STMT);
 	sql_stmtbuf_advance(sb);
 	cr_assert_eq(sql_stmtbuf_cur(sb, &c), CM_CLOSED);
-	cr_assert_eq(sql_stmtbuf_seek_next_batch(sb), CM_CLOSED);
+	cr_assert_eq(sql_stmtbuf_seek_next_batch(sb, NULL), CM_CLOSED);
 	sql_stmtbuf_free(sb);
 }
 
@@ -191,11 +193,24 @@ Test(stmtbuf, seek_blocks_until_sync_arrives)
 	cr_assert_eq(sql_stmtbuf_push(sb, mk(SQL_CMD_EXEC_STMT)), CM_OK);
 	pthread_t t;
 	pthread_create(&t, NULL, producer, &pa);
-	cr_assert_eq(sql_stmtbuf_seek_next_batch(sb), CM_OK);
+	cr_assert_eq(sql_stmtbuf_seek_next_batch(sb, NULL), CM_OK);
 	sql_cmd *c;
 	cr_assert_eq(sql_stmtbuf_cur(sb, &c), CM_OK);
 	cr_assert_eq(c->type, SQL_CMD_SYNC);
 	cr_assert_eq(c->pos, 10); /* first producer Sync: its 10th command, after our one */
 	pthread_join(t, NULL);
+	sql_stmtbuf_free(sb);
+}
+
+Test(stmtbuf, seek_reports_a_skipped_drain_request)
+{
+	sql_stmtbuf *sb = sql_stmtbuf_new();
+	sql_cmd_type seq[] = {SQL_CMD_BIND, SQL_CMD_DRAIN, SQL_CMD_EXEC_PORTAL, SQL_CMD_SYNC};
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
+		cr_assert_eq(sql_stmtbuf_push(sb, mk(seq[i])), CM_OK);
+	bool drained = false;
+	cr_assert_eq(sql_stmtbuf_seek_next_batch(sb, &drained), CM_OK);
+	cr_assert(drained);
+	cr_assert_eq(sql_stmtbuf_cur_pos(sb), 3);
 	sql_stmtbuf_free(sb);
 }

@@ -1,0 +1,28 @@
+-- 1-D arrays: constructors, literals, = ANY, unnest, array_agg
+SELECT ARRAY[1, 2, 3];
+SELECT ARRAY['a', 'b c', NULL, '', 'd"e', 'f\g', 'NULL'];
+SELECT ARRAY[1, 2.5];
+SELECT ARRAY[]::int[];
+SELECT ARRAY[];
+SELECT '{1,2,3}'::int[], '{a,"b c",NULL}'::text[];
+SELECT '{ 1 , 2 }'::int[];
+SELECT '{1,2'::int[];
+SELECT '{1,x}'::int[];
+SELECT 2 = ANY(ARRAY[1, 2, 3]), 5 = ANY(ARRAY[1, 2, 3]), 5 = ANY(ARRAY[1, NULL]), NULL::int = ANY(ARRAY[1]);
+SELECT 5 > ALL(ARRAY[1, 2, 3]), 2 > ALL(ARRAY[1, 2, 3]), 5 > ALL('{}'::int[]);
+SELECT 'b' = ANY('{a,b}');
+SELECT x FROM generate_series(1, 6) x WHERE x = ANY(ARRAY[2, 5]) ORDER BY x;
+SELECT x FROM generate_series(1, 6) x WHERE x <> ALL(ARRAY[2, 5]) ORDER BY x;
+SELECT array_length(ARRAY[1, 2, 3], 1), cardinality(ARRAY[1, 2]), array_length('{}'::int[], 1);
+SELECT array_to_string(ARRAY[1, NULL, 3], ',');
+SELECT ARRAY[1, 2] = ARRAY[1, 2], ARRAY[1, 2] < ARRAY[1, 3], ARRAY[1] < ARRAY[1, 0];
+SELECT ARRAY[1, 2] || ARRAY[3];
+SELECT array_agg(x) FROM generate_series(1, 5) x;
+SELECT array_agg(s ORDER BY s DESC) FROM (VALUES ('b'), ('a')) v(s);
+SELECT k, array_agg(v ORDER BY v) FROM (VALUES (1, 10), (2, 20), (1, 11)) t(k, v) GROUP BY k ORDER BY k;
+SELECT a FROM (VALUES (ARRAY[2, 1]), (ARRAY[1, 5]), (ARRAY[1])) v(a) ORDER BY a;
+SELECT DISTINCT a FROM (VALUES (ARRAY[1]), (ARRAY[1]), (ARRAY[2])) v(a) ORDER BY a;
+SELECT ARRAY[1, 2]::text[];
+SELECT ARRAY['1', '2']::int[];
+SELECT pg_typeof(ARRAY[1]), pg_typeof(ARRAY['a']), pg_typeof(array_agg(1::int8));
+SELECT ARRAY[true, false], ARRAY[1.5::float8], ARRAY[date '2024-01-02'];

@@ -1,0 +1,24 @@
+-- WITH and WITH RECURSIVE
+WITH t AS (SELECT 1 AS a, 'x' AS b) SELECT * FROM t;
+WITH t(a, b) AS (VALUES (1, 'p'), (2, 'q')) SELECT b, a FROM t ORDER BY a DESC;
+WITH a AS (SELECT 1 AS x), b AS (SELECT x + 1 AS y FROM a) SELECT * FROM a, b;
+WITH t AS (SELECT x FROM generate_series(1, 5) x) SELECT sum(x) FROM t WHERE x > 2;
+WITH t AS (SELECT 1 AS x) SELECT * FROM t t1 JOIN t t2 USING (x);
+WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 10) SELECT sum(n), count(*) FROM t;
+WITH RECURSIVE fib(a, b) AS (SELECT 0::int8, 1::int8 UNION ALL SELECT b, a + b FROM fib WHERE b < 100) SELECT a FROM fib;
+WITH RECURSIVE t(n) AS (SELECT 1 UNION SELECT (n % 3) + 1 FROM t) SELECT n FROM t ORDER BY n;
+WITH RECURSIVE tree(id, parent, depth) AS (
+  SELECT 1, NULL::int, 0
+  UNION ALL
+  SELECT c.id, c.parent, tree.depth + 1 FROM (VALUES (2, 1), (3, 1), (4, 2), (5, 4)) c(id, parent) JOIN tree ON c.parent = tree.id
+) SELECT id, depth FROM tree ORDER BY id;
+WITH RECURSIVE t(n, s) AS (SELECT 1, '1'::text UNION ALL SELECT n + 1, s || ',' || (n + 1)::text FROM t WHERE n < 4) SELECT s FROM t ORDER BY n DESC LIMIT 1;
+WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1::int8 FROM t WHERE n < 3) SELECT * FROM t;
+WITH t AS (SELECT * FROM t) SELECT 1;
+WITH RECURSIVE t(n) AS (SELECT n FROM t) SELECT 1;
+WITH t AS (SELECT 1), t AS (SELECT 2) SELECT 1;
+WITH t(a, b) AS (SELECT 1) SELECT * FROM t;
+SELECT (WITH q AS (SELECT 5 AS v) SELECT v FROM q) + 1;
+WITH q AS (SELECT 1 AS v) SELECT (SELECT v + 1 FROM q);
+WITH RECURSIVE cnt(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM cnt WHERE x < 1000) SELECT count(*), max(x) FROM cnt;
+WITH t AS (SELECT 1 AS x UNION ALL SELECT 2) SELECT x FROM t ORDER BY x DESC;

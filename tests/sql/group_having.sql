@@ -1,0 +1,21 @@
+-- GROUP BY and HAVING
+SELECT x % 3 AS k, count(*), sum(x) FROM generate_series(1, 10) x GROUP BY x % 3 ORDER BY k;
+SELECT x % 3 AS k, count(*) FROM generate_series(1, 10) x GROUP BY k ORDER BY k;
+SELECT x % 3, count(*) FROM generate_series(1, 10) x GROUP BY 1 ORDER BY 1;
+SELECT k, count(*) FROM (VALUES ('a', 1), ('b', 2), ('a', 3)) v(k, n) GROUP BY k HAVING count(*) > 1;
+SELECT k, sum(n) FROM (VALUES ('a', 1), ('b', 2), ('a', 3)) v(k, n) GROUP BY k HAVING sum(n) >= 2 ORDER BY k;
+SELECT k, n FROM (VALUES ('a', 1), ('b', 2)) v(k, n) GROUP BY k;
+SELECT k FROM (VALUES ('a', 1), ('b', 2)) v(k, n) GROUP BY k ORDER BY n;
+SELECT count(*) FROM (VALUES (1)) v(x) HAVING count(*) > 5;
+SELECT 1 AS one FROM (VALUES (1), (2)) v(x) HAVING true;
+SELECT k, count(*) FROM (VALUES (NULL), ('a'), (NULL)) v(k) GROUP BY k ORDER BY k;
+SELECT a, b, count(*) FROM (VALUES (1, 'x'), (1, 'y'), (1, 'x'), (2, 'x')) v(a, b) GROUP BY a, b ORDER BY a, b;
+SELECT a + 1, count(*) FROM (VALUES (1), (1), (2)) v(a) GROUP BY a + 1 ORDER BY 1;
+SELECT a FROM (VALUES (1), (1), (2)) v(a) GROUP BY a ORDER BY a DESC;
+SELECT k, max(n) - min(n) FROM (VALUES ('a', 1), ('a', 7), ('b', 2)) v(k, n) GROUP BY k ORDER BY 2 DESC;
+SELECT x FROM generate_series(1, 3) x GROUP BY 4;
+SELECT count(*) FROM generate_series(1, 3) x GROUP BY count(*);
+SELECT k, string_agg(v, ',' ORDER BY v) FROM (VALUES (1, 'b'), (1, 'a'), (2, 'c')) t(k, v) GROUP BY k ORDER BY k;
+SELECT x > 5 AS big, count(*), array_agg(x ORDER BY x) FROM generate_series(1, 8) x GROUP BY x > 5 ORDER BY 1;
+SELECT k, count(*) FROM (SELECT x % 100 AS k FROM generate_series(1, 5000) x) s GROUP BY k HAVING k < 3 ORDER BY k;
+SELECT d, count(*) FROM (VALUES (1.0), (1.00), (2)) v(d) GROUP BY d ORDER BY d;

@@ -1,0 +1,27 @@
+-- ORDER BY, NULLS FIRST/LAST, LIMIT/OFFSET
+SELECT x FROM (VALUES (3), (NULL), (1), (2)) v(x) ORDER BY x;
+SELECT x FROM (VALUES (3), (NULL), (1), (2)) v(x) ORDER BY x DESC;
+SELECT x FROM (VALUES (3), (NULL), (1), (2)) v(x) ORDER BY x NULLS FIRST;
+SELECT x FROM (VALUES (3), (NULL), (1), (2)) v(x) ORDER BY x DESC NULLS LAST;
+SELECT x, y FROM (VALUES (1, 'b'), (1, 'a'), (2, 'c'), (0, 'z')) v(x, y) ORDER BY x DESC, y;
+SELECT x AS k FROM (VALUES (2), (1)) v(x) ORDER BY k;
+SELECT x AS k FROM (VALUES (2), (1)) v(x) ORDER BY 1 DESC;
+SELECT x FROM (VALUES (2, 'b'), (1, 'a')) v(x, y) ORDER BY y DESC;
+SELECT x FROM (VALUES (2), (1)) v(x) ORDER BY -x;
+SELECT x FROM (VALUES (2), (1)) v(x) ORDER BY 2;
+SELECT x FROM generate_series(1, 10) x ORDER BY x LIMIT 3;
+SELECT x FROM generate_series(1, 10) x ORDER BY x LIMIT 3 OFFSET 8;
+SELECT x FROM generate_series(1, 10) x ORDER BY x OFFSET 7;
+SELECT x FROM generate_series(1, 10) x ORDER BY x LIMIT 0;
+SELECT x FROM generate_series(1, 10) x ORDER BY x LIMIT NULL;
+SELECT x FROM generate_series(1, 10) x ORDER BY x FETCH FIRST 2 ROWS ONLY;
+SELECT x FROM generate_series(1, 10) x LIMIT -1;
+SELECT x FROM generate_series(1, 10) x OFFSET -1;
+SELECT x FROM generate_series(1, 3000) x ORDER BY x DESC LIMIT 2 OFFSET 1500;
+SELECT s FROM (VALUES ('b'), ('B'), ('a'), ('ä'), ('A')) v(s) ORDER BY s;
+SELECT f FROM (VALUES (1.5::float8), ('NaN'), ('-Infinity'), (0)) v(f) ORDER BY f;
+SELECT n FROM (VALUES (1.50), (1.5), ('NaN'::numeric), (-2)) v(n) ORDER BY n;
+SELECT d FROM (VALUES (date '2024-02-29'), (date '1999-01-01')) v(d) ORDER BY d DESC;
+SELECT b FROM (VALUES (true), (false), (NULL)) v(b) ORDER BY b;
+SELECT x, y FROM (VALUES (1, 2), (1, 1), (2, 0)) v(x, y) ORDER BY x + y, x;
+SELECT x AS y, y AS x FROM (VALUES (1, 2), (2, 1)) v(x, y) ORDER BY x;

@@ -1,0 +1,23 @@
+-- WHERE with BETWEEN, LIKE/ILIKE, IS [NOT] DISTINCT FROM, IN lists, NULL logic
+SELECT x FROM generate_series(1, 10) x WHERE x BETWEEN 3 AND 5 ORDER BY x;
+SELECT x FROM generate_series(1, 10) x WHERE x NOT BETWEEN 3 AND 8 ORDER BY x;
+SELECT x FROM generate_series(1, 10) x WHERE x BETWEEN SYMMETRIC 6 AND 4 ORDER BY x;
+SELECT s FROM (VALUES ('apple'), ('banana'), ('Avocado'), (NULL)) v(s) WHERE s LIKE 'a%' ORDER BY s;
+SELECT s FROM (VALUES ('apple'), ('banana'), ('Avocado'), (NULL)) v(s) WHERE s ILIKE 'a%' ORDER BY s;
+SELECT s FROM (VALUES ('apple'), ('banana'), ('Avocado')) v(s) WHERE s NOT LIKE '%an%' ORDER BY s;
+SELECT s FROM (VALUES ('a_c'), ('abc'), ('a%c')) v(s) WHERE s LIKE 'a\_c' ORDER BY s;
+SELECT s FROM (VALUES ('abc'), ('xbx')) v(s) WHERE s LIKE '_b_' ORDER BY s;
+SELECT x, y, x IS DISTINCT FROM y, x IS NOT DISTINCT FROM y FROM (VALUES (1, 1), (1, NULL), (NULL, NULL), (1, 2)) v(x, y) ORDER BY x, y;
+SELECT x FROM (VALUES (1), (NULL), (3)) v(x) WHERE x IS DISTINCT FROM 1 ORDER BY x;
+SELECT x FROM (VALUES (1), (NULL), (3)) v(x) WHERE x IS NULL;
+SELECT x FROM (VALUES (1), (NULL), (3)) v(x) WHERE x IS NOT NULL ORDER BY x;
+SELECT x FROM generate_series(1, 6) x WHERE x IN (2, 4, 9) ORDER BY x;
+SELECT x FROM generate_series(1, 6) x WHERE x NOT IN (2, 4, NULL);
+SELECT x FROM generate_series(1, 6) x WHERE x % 2 = 0 AND x > 2 OR x = 1 ORDER BY x;
+SELECT x FROM generate_series(1, 6) x WHERE NOT (x > 2) ORDER BY x;
+SELECT x FROM (VALUES (true), (false), (NULL)) v(x) WHERE x IS NOT TRUE ORDER BY x;
+SELECT x FROM (VALUES (true), (false), (NULL)) v(x) WHERE x IS UNKNOWN;
+SELECT x FROM generate_series(1, 3) x WHERE NULL;
+SELECT x FROM generate_series(1, 3) x WHERE 'yes';
+SELECT x FROM generate_series(1, 3) x WHERE 1;
+SELECT x FROM generate_series(1, 3) x WHERE x / (x - 2) > 0;

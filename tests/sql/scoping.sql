@@ -1,0 +1,25 @@
+-- name resolution, aliases, errors
+SELECT * FROM (VALUES (1, 2)) t(a, b);
+SELECT t.* FROM (VALUES (1, 2)) t(a, b);
+SELECT t.*, 'x' FROM (VALUES (1, 2)) t(a, b);
+SELECT *;
+SELECT nosuch.*;
+SELECT a FROM (VALUES (1)) t(a), (VALUES (2)) u(a);
+SELECT t.a, u.a FROM (VALUES (1)) t(a), (VALUES (2)) u(a);
+SELECT x FROM (VALUES (1)) t(a);
+SELECT t.x FROM (VALUES (1)) t(a);
+SELECT u.a FROM (VALUES (1)) t(a);
+SELECT a FROM (SELECT 1 AS a, 2 AS a) s;
+SELECT a AS b, b AS a FROM (VALUES (1, 2)) t(a, b);
+SELECT a + 1 AS a FROM (VALUES (1)) t(a) ORDER BY a;
+SELECT 1 AS x, 2 AS x ORDER BY x;
+SELECT 1 FROM (VALUES (1)) t(a) JOIN (VALUES (2)) t(b) ON true;
+SELECT x FROM (SELECT 1 AS x) s WHERE s.x = 1;
+SELECT * FROM nosuch_table;
+SELECT * FROM public.nosuch_table;
+SELECT count(*) AS n FROM (VALUES (1)) t(a) ORDER BY n;
+SELECT a, (SELECT a) FROM (VALUES (7)) t(a);
+SELECT (SELECT t.a FROM (VALUES (8)) u(b)) FROM (VALUES (7)) t(a);
+SELECT generate_series FROM generate_series(1, 2);
+SELECT ordinality, s FROM generate_series(5, 6) WITH ORDINALITY AS g(s);
+SELECT 1 FROM (SELECT 1) AS s(a, b);

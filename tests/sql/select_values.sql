@@ -1,0 +1,24 @@
+-- VALUES lists and subqueries in FROM
+VALUES (1, 'one'), (2, 'two'), (3, NULL);
+SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS v(x, y);
+SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS v;
+SELECT column1 + 1, column2 FROM (VALUES (1, 'a')) AS v;
+SELECT v.x * 2 AS dbl FROM (VALUES (1), (2), (3)) v(x) ORDER BY dbl DESC;
+SELECT x FROM (VALUES (1), (2.5), (3)) v(x) ORDER BY x;
+SELECT x FROM (VALUES ('a'), ('b')) v(x) ORDER BY 1 DESC;
+SELECT * FROM (SELECT 1 AS a, 2 AS b) s;
+SELECT s.b, s.a FROM (SELECT 1 AS a, 2 AS b) AS s;
+SELECT * FROM (SELECT x, x * x AS sq FROM (VALUES (1), (2), (3)) v(x)) s WHERE sq > 1 ORDER BY x;
+SELECT * FROM (VALUES (1, 2)) v(a, b, c);
+SELECT * FROM (SELECT 1);
+SELECT y FROM (VALUES (1)) v(x);
+SELECT v.y FROM (VALUES (1)) v(x);
+SELECT w.x FROM (VALUES (1)) v(x);
+VALUES (1), ('a');
+VALUES (1, 2), (3);
+SELECT * FROM (VALUES (1), (2)) a(x), (VALUES ('p'), ('q')) b(y) ORDER BY x, y;
+SELECT count(*) FROM (VALUES (1), (2)) a(x), (VALUES ('p'), ('q')) b(y), (VALUES (true)) c(z);
+VALUES (1, 'x') ORDER BY 1 DESC LIMIT 1;
+VALUES (3), (1), (2) ORDER BY column1;
+SELECT * FROM (VALUES (NULL), (1)) v(x) ORDER BY x;
+SELECT * FROM (VALUES (NULL::int), (1)) v(x) ORDER BY x NULLS FIRST;

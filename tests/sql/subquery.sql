@@ -1,0 +1,27 @@
+-- scalar, IN, EXISTS, ANY/ALL and correlated subqueries
+SELECT (SELECT 1);
+SELECT (SELECT x FROM generate_series(1, 3) x WHERE x = 2) AS two;
+SELECT (SELECT x FROM generate_series(1, 3) x WHERE x > 5);
+SELECT (SELECT x FROM generate_series(1, 3) x);
+SELECT (SELECT 1, 2);
+SELECT x FROM generate_series(1, 10) x WHERE x IN (SELECT y * 3 FROM generate_series(1, 5) y) ORDER BY x;
+SELECT x FROM generate_series(1, 5) x WHERE x NOT IN (SELECT y FROM generate_series(2, 3) y) ORDER BY x;
+SELECT x FROM generate_series(1, 5) x WHERE x NOT IN (SELECT y FROM (VALUES (2), (NULL)) v(y));
+SELECT 1 IN (SELECT NULL::int), 1 NOT IN (SELECT NULL::int), NULL::int IN (SELECT 1), 1 IN (SELECT 1 WHERE false);
+SELECT EXISTS (SELECT 1), EXISTS (SELECT 1 WHERE false), NOT EXISTS (SELECT 1 WHERE false);
+SELECT x FROM generate_series(1, 5) x WHERE EXISTS (SELECT 1 FROM generate_series(1, x) y WHERE y * y = x) ORDER BY x;
+SELECT x, (SELECT count(*) FROM generate_series(1, x) y WHERE y % 2 = 0) AS evens FROM generate_series(1, 6) x ORDER BY x;
+SELECT x, (SELECT max(y) FROM generate_series(1, x) y) FROM generate_series(1, 3) x ORDER BY x;
+SELECT x FROM generate_series(1, 5) x WHERE x > ALL (SELECT y FROM generate_series(1, 3) y) ORDER BY x;
+SELECT x FROM generate_series(1, 5) x WHERE x < ANY (SELECT y FROM generate_series(2, 3) y) ORDER BY x;
+SELECT 1 > ALL (SELECT 0 WHERE false), 1 = ANY (SELECT 2 WHERE false);
+SELECT 3 > ALL (SELECT y FROM (VALUES (1), (NULL)) v(y)), 0 > ALL (SELECT y FROM (VALUES (1), (NULL)) v(y));
+SELECT k, v FROM (VALUES ('a', 1), ('a', 5), ('b', 3)) t(k, v) WHERE v = (SELECT max(v2) FROM (VALUES ('a', 1), ('a', 5), ('b', 3)) t2(k2, v2) WHERE t2.k2 = t.k) ORDER BY k;
+SELECT x, (SELECT (SELECT x + y) FROM generate_series(10, 10) y) FROM generate_series(1, 2) x ORDER BY x;
+SELECT x FROM generate_series(1, 3) x WHERE (SELECT x) = 2;
+SELECT ARRAY(SELECT x FROM generate_series(1, 4) x ORDER BY x DESC);
+SELECT x, ARRAY(SELECT y FROM generate_series(1, x) y) FROM generate_series(0, 2) x ORDER BY x;
+SELECT (SELECT sum(x) FROM generate_series(1, 4) x) * 2 AS doubled;
+SELECT k, count(*) FROM (VALUES ('a'), ('b'), ('a')) t(k) GROUP BY k HAVING count(*) > (SELECT 1) ORDER BY k;
+SELECT x FROM generate_series(1, 3) x WHERE x IN (SELECT 'a');
+SELECT x FROM generate_series(1, 4) x WHERE x IN (SELECT y::int8 FROM generate_series(2, 3) y) ORDER BY x;

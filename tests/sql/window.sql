@@ -1,0 +1,27 @@
+-- window functions
+SELECT x, row_number() OVER (ORDER BY x DESC) FROM generate_series(1, 5) x ORDER BY x;
+SELECT k, v, rank() OVER (ORDER BY v), dense_rank() OVER (ORDER BY v) FROM (VALUES ('a', 1), ('b', 2), ('c', 2), ('d', 3)) t(k, v) ORDER BY k;
+SELECT k, v, row_number() OVER (PARTITION BY k ORDER BY v) FROM (VALUES ('a', 3), ('a', 1), ('b', 2), ('b', 5), ('a', 2)) t(k, v) ORDER BY k, v;
+SELECT k, v, sum(v) OVER (PARTITION BY k) FROM (VALUES ('a', 3), ('a', 1), ('b', 2)) t(k, v) ORDER BY k, v;
+SELECT x, sum(x) OVER (ORDER BY x) FROM (VALUES (1), (2), (2), (3)) t(x) ORDER BY x;
+SELECT x, sum(x) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM generate_series(1, 5) x ORDER BY x;
+SELECT x, sum(x) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) FROM generate_series(1, 5) x ORDER BY x;
+SELECT x, avg(x) OVER (ORDER BY x ROWS 2 PRECEDING) FROM generate_series(1, 5) x ORDER BY x;
+SELECT x, count(*) OVER (ORDER BY x ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) FROM generate_series(1, 4) x ORDER BY x;
+SELECT x, min(x) OVER w, max(x) OVER w FROM generate_series(1, 5) x WINDOW w AS (ORDER BY x ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) ORDER BY x;
+SELECT x, lag(x) OVER (ORDER BY x), lead(x) OVER (ORDER BY x) FROM generate_series(1, 4) x ORDER BY x;
+SELECT x, lag(x, 2, 0) OVER (ORDER BY x), lead(x, 2, -1) OVER (ORDER BY x) FROM generate_series(1, 4) x ORDER BY x;
+SELECT x, first_value(x) OVER (ORDER BY x DESC), last_value(x) OVER (ORDER BY x) FROM generate_series(1, 4) x ORDER BY x;
+SELECT k, v, first_value(v) OVER (PARTITION BY k ORDER BY v DESC) FROM (VALUES ('a', 3), ('a', 1), ('b', 2)) t(k, v) ORDER BY k, v;
+SELECT x, count(*) OVER () FROM generate_series(1, 3) x ORDER BY x;
+SELECT x, sum(x) OVER (), avg(x) OVER () FROM generate_series(1, 3) x ORDER BY x;
+SELECT k, sum(v), rank() OVER (ORDER BY sum(v) DESC) FROM (VALUES ('a', 3), ('a', 1), ('b', 2), ('c', 9)) t(k, v) GROUP BY k ORDER BY k;
+SELECT x, row_number() OVER (ORDER BY x) * 10 AS r FROM generate_series(1, 3) x ORDER BY r DESC;
+SELECT x FROM generate_series(1, 3) x WHERE row_number() OVER () > 1;
+SELECT row_number() FROM generate_series(1, 3) x;
+SELECT x, ntile(2) OVER (ORDER BY x), percent_rank() OVER (ORDER BY x), cume_dist() OVER (ORDER BY x) FROM generate_series(1, 5) x ORDER BY x;
+SELECT x, sum(x) OVER (PARTITION BY x % 2 ORDER BY x), row_number() OVER (ORDER BY x DESC) FROM generate_series(1, 6) x ORDER BY x;
+SELECT s, string_agg(s, ',') OVER (ORDER BY s) FROM (VALUES ('a'), ('b'), ('c')) t(s) ORDER BY s;
+SELECT x, nth_value(x, 2) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) FROM generate_series(1, 3) x ORDER BY x;
+SELECT x, count(x) OVER (ORDER BY x RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) FROM (VALUES (1), (NULL), (2)) t(x) ORDER BY x;
+SELECT x, lag(x) OVER (ORDER BY x NULLS FIRST) FROM (VALUES (1), (NULL), (2)) t(x) ORDER BY x NULLS FIRST;
