@@ -216,8 +216,8 @@ KV_STORE_WRAP(kv_store_txn_heart_beat, txn_heart_beat, Kvrpcpb__TxnHeartBeatRequ
 KV_STORE_WRAP(kv_store_check_secondary_locks, check_secondary_locks,
 			  Kvrpcpb__CheckSecondaryLocksRequest, Kvrpcpb__CheckSecondaryLocksResponse)
 KV_STORE_WRAP(kv_store_scan_lock, scan_lock, Kvrpcpb__ScanLockRequest, Kvrpcpb__ScanLockResponse)
-/* Coprocessor: tp 103 = DAG.  The embedded driver does not run DAGs yet and
- * answers other_error = "not implemented". */
+/* Coprocessor: tp 103 = a tipb DAG request over the request's ranges (see
+ * docs/storage.md "Coprocessor"); errors in other_error are "SQLSTATE: text". */
 KV_STORE_WRAP(kv_store_coprocessor, coprocessor, Coprocessor__Request, Coprocessor__Response)
 
 #undef KV_STORE_WRAP

@@ -36,6 +36,7 @@
 #include "sql/parser.h"
 #include "sql/session.h"
 #include "sql/stmtbuf.h"
+#include "sql/catalog/sql_catalog.h"
 
 #define READ_CHUNK 65536
 #define THREAD_STACK (2u << 20)
@@ -80,6 +81,7 @@ struct pgw_server {
 	int64_t total;
 	atomic_bool rejecting;
 	bool draining;			/* DrainRequests have been sent (under mu) */
+	struct kv_client *kv;
 	atomic_uint_fast64_t next_id;
 };
 
@@ -106,6 +108,12 @@ pgw_server_free(pgw_server *s)
 		return;
 	pthread_mutex_destroy(&s->mu);
 	free(s);
+}
+
+void
+pgw_server_set_kv(pgw_server *s, struct kv_client *kv)
+{
+	s->kv = kv;
 }
 
 void
@@ -916,6 +924,8 @@ static void
 on_error(void *arg, const cm_error *err)
 {
 	cm_metrics_error(err->code);
+	if (cm_error_is(err, CM_E_SERIALIZATION_FAILURE))
+		cm_metrics_inc(CM_M_TXN_CLIENT_RETRY_ERRORS, 0);
 }
 
 static void *
@@ -927,6 +937,7 @@ executor_main(void *arg)
 		.comm = &c->comm.base,
 		.session = c->session,
 		.cancel = &c->cancel,
+		.kv = c->srv->kv,
 		.on_statement = on_statement,
 		.on_error = on_error,
 		.hook_arg = c,
@@ -959,11 +970,22 @@ start_thread(pthread_t *t, void *(*fn)(void *), void *arg, bool detached, int cp
 
 /* ---------- the reader thread ---------- */
 
-static bool
-database_exists(const char *db)
+/* The catalog decides (sql/catalog): 3D000 for a missing database, 55000
+ * for one that refuses connections (template0).  Without a store (tests
+ * of the front end alone) the bootstrap set is accepted. */
+static cm_status
+database_check(pgw_conn *c, const char *db, cm_error *err)
 {
-	/* Until the catalog holds databases (SQL engine issue), the bootstrap set. */
-	return strcmp(db, "postgres") == 0 || strcmp(db, "defaultdb") == 0 || strcmp(db, "template1") == 0;
+	if (c->srv->kv == NULL) {
+		if (strcmp(db, "postgres") == 0 || strcmp(db, "defaultdb") == 0 || strcmp(db, "template1") == 0)
+			return CM_OK;
+		return cm_error_setf_sev(err, CM_SEV_FATAL, CM_E_INVALID_CATALOG_NAME, "database \"%s\" does not exist", db);
+	}
+	if (sql_cat_database_check(c->srv->kv, db, err) != CM_OK) {
+		err->severity = CM_SEV_FATAL;
+		return CM_ERROR;
+	}
+	return CM_OK;
 }
 
 static void
@@ -985,11 +1007,10 @@ open_session(pgw_conn *c, bool superuser, cm_error *err)
 	cm_buf out;
 	cm_buf_init(&out);
 	send_startup_ok(c, &out);
-	if (!database_exists(c->database)) {
+	if (database_check(c, c->database, err) != CM_OK) {
 		(void) send_now(c, &out);
 		cm_buf_free(&out);
-		return cm_error_setf_sev(err, CM_SEV_FATAL, CM_E_INVALID_CATALOG_NAME, "database \"%s\" does not exist",
-								 c->database);
+		return CM_ERROR;
 	}
 	sql_session_params sp = {
 		.user = c->user,

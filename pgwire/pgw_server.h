@@ -52,6 +52,10 @@ void pgw_server_free(pgw_server *s);
 cm_status pgw_conn_start(pgw_server *s, int fd, const struct sockaddr *peer, socklen_t peer_len,
 						 bool is_unix);
 
+struct kv_client;
+/* The KV client sessions use (set once the store is open, before the first
+ * connection is accepted). */
+void pgw_server_set_kv(pgw_server *s, struct kv_client *kv);
 void pgw_server_set_rejecting(pgw_server *s, bool rejecting);
 void pgw_server_drain_sessions(pgw_server *s);
 void pgw_server_cancel_sessions(pgw_server *s);

@@ -43,6 +43,8 @@
 #include "pgwire/pgw_auth.h"
 #include "pgwire/pgw_server.h"
 #include "pgwire/pgw_transport.h"
+#include "kv/store.h"
+#include "kv/txn/kv_txn.h"
 #include "server/srv_http.h"
 
 typedef struct srv_node {
@@ -64,6 +66,8 @@ typedef struct srv_node {
 	 * store_efd; ready means "store open" and is what /health?ready=1 shows
 	 * (together with the phase). */
 	pthread_t store_thread;
+	kv_store *store;			/* opened by store_thread */
+	kv_client *kv;
 	bool store_thread_started;
 	int store_efd;
 	struct event *store_ev;
@@ -352,7 +356,26 @@ store_open_main(void *arg)
 {
 	srv_node *n = arg;
 	uint64_t one = 1;
-	atomic_store(&n->store_status, CM_OK);
+	cm_error err = {0};
+	kv_embedded_options o;
+	kv_embedded_options_init(&o);
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/kv", n->cfg->store + strlen("embedded:"));
+	o.data_dir = dir;
+	o.sync_wal = n->cfg->sync_wal;
+	if (n->cfg->region_max_size > 0)
+		o.region_max_size = (uint64_t) n->cfg->region_max_size;
+	cm_status st = kv_store_open_embedded(&o, &n->store, &err);
+	if (st == CM_OK) {
+		kv_client_options co;
+		kv_client_options_init(&co);
+		if (kv_client_new(n->store, &co, &n->kv, &err) != KV_OK)
+			st = CM_ERROR;
+	}
+	if (st != CM_OK)
+		CM_LOG(CM_LOG_ERROR, "store %s: %s", n->cfg->store, err.message ? err.message : "open failed");
+	cm_error_clear(&err);
+	atomic_store(&n->store_status, st);
 	if (write(n->store_efd, &one, sizeof(one)) != (ssize_t) sizeof(one))
 		CM_LOG(CM_LOG_ERROR, "could not signal the event loop: %s", strerror(errno));
 	return NULL;
@@ -375,6 +398,7 @@ on_store_open(evutil_socket_t fd, short what, void *arg)
 	CM_LOG(CM_LOG_INFO, "store %s open after %lld ms", n->cfg->store, (long long) (mono_ms() - n->started_ms));
 	if (n->phase != SRV_PHASE_SERVING)
 		return; /* drained before it was ever ready */
+	pgw_server_set_kv(n->pgw, n->kv);
 	n->ready = true;
 	event_add(n->sql_ev, NULL);
 	if (n->unix_ev)
@@ -652,8 +676,15 @@ srv_node_run(const srv_config *cfg)
 		if (n->ssl_ctx)
 			SSL_CTX_free(n->ssl_ctx);
 	}
-	/* Closing the store: today only the embedded store's directory lock,
-	 * released last so that a successor can start only once we are gone. */
+	/* Close the store (flushes RocksDB); only when no session can still use
+	 * it.  The directory lock goes last so a successor starts only once we
+	 * are gone. */
+	if (left == 0) {
+		if (n->kv)
+			kv_client_free(n->kv);
+		if (n->store)
+			kv_store_close(n->store);
+	}
 	if (n->lock_fd >= 0)
 		close(n->lock_fd);
 	code = n->exit_code;

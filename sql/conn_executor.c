@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "common/cm_log.h"
+#include "common/cm_metrics.h"
 #include "sql/dispatch.h"
 #include "sql/executor_internal.h"
 
@@ -63,6 +64,7 @@ sql_txn_transition(sql_executor *ex, sql_txn_event ev)
 		ex->txn_iso = ex->default_iso;
 		ex->txn_read_only = ex->default_read_only;
 		ex->txn_stmts = 0;
+		ex->txn_prep_changed = false;
 		break;
 	case SQL_EV_BEGIN_EXPLICIT:
 		if (from != SQL_TXN_NONE)
@@ -74,6 +76,8 @@ sql_txn_transition(sql_executor *ex, sql_txn_event ev)
 		ex->txn_iso = ex->default_iso;
 		ex->txn_read_only = ex->default_read_only;
 		ex->txn_stmts = 0;
+		ex->txn_prep_changed = false;
+		ex->txn_retries = 0;
 		break;
 	case SQL_EV_UPGRADE:
 		if (from != SQL_TXN_OPEN || !ex->implicit)
@@ -84,6 +88,7 @@ sql_txn_transition(sql_executor *ex, sql_txn_event ev)
 	case SQL_EV_ROLLBACK:
 		if (from == SQL_TXN_NONE)
 			goto illegal;
+		ex->txn_retries = 0;
 		sql_session_txn_end(ex->session, ev == SQL_EV_COMMIT && from != SQL_TXN_ABORTED);
 		ex->txn = SQL_TXN_NONE;
 		ex->implicit = false;
@@ -95,6 +100,7 @@ sql_txn_transition(sql_executor *ex, sql_txn_event ev)
 			break;
 		if (from == SQL_TXN_OPEN && ex->implicit) {
 			sql_session_txn_end(ex->session, false);
+			ex->txn_retries = 0;
 			ex->txn = SQL_TXN_NONE;
 			ex->implicit = false;
 			ex->nsavepoints = 0;
@@ -106,6 +112,24 @@ sql_txn_transition(sql_executor *ex, sql_txn_event ev)
 		if (from != SQL_TXN_OPEN && from != SQL_TXN_ABORTED)
 			goto illegal;
 		ex->txn = SQL_TXN_OPEN;
+		break;
+	case SQL_EV_RETRY:
+		/* Undo everything since the rewind point; an explicit transaction
+		 * stays open (its BEGIN is before the rewind point), an implicit one
+		 * starts again when its first statement is replayed. */
+		if (from != SQL_TXN_OPEN)
+			goto illegal;
+		sql_session_txn_end(ex->session, false);
+		sql_executor_close_txn_portals(ex);
+		while (ex->nsavepoints > 0)
+			free(ex->savepoints[--ex->nsavepoints]);
+		if (ex->implicit) {
+			ex->txn = SQL_TXN_NONE;
+			ex->implicit = false;
+		} else {
+			sql_session_txn_begin(ex->session);
+			ex->txn_stmts = 0;
+		}
 		break;
 	}
 	sql_session_set_txn_chars(ex->session, ex->txn == SQL_TXN_NONE ? ex->default_iso : ex->txn_iso,
@@ -261,6 +285,32 @@ sql_executor_prepare(sql_executor *ex, const char *name, sql_parsed *parsed, PgQ
 	return CM_OK;
 }
 
+/* ---------- the KV transaction ---------- */
+
+cm_status
+sql_executor_kv_txn(sql_executor *ex, kv_txn **out, cm_error *err)
+{
+	if (ex->kvtxn) {
+		*out = ex->kvtxn;
+		return CM_OK;
+	}
+	if (ex->cfg->kv == NULL)
+		return cm_error_set(err, CM_E_CANNOT_CONNECT_NOW, "the store is not open");
+	kv_txn_options o;
+	kv_txn_options_init(&o);
+	/* READ COMMITTED reads a fresh snapshot per statement; the stronger levels
+	 * read the transaction's snapshot.  Writes lock pessimistically. */
+	o.mode = KV_TXN_PESSIMISTIC;
+	o.isolation = ex->txn_iso <= SQL_ISO_READ_COMMITTED ? KV_ISO_RC : KV_ISO_SI;
+	o.cancel = ex->cfg->cancel;
+	if (kv_txn_begin(ex->cfg->kv, &o, &ex->kvtxn, err) != KV_OK) {
+		ex->kvtxn = NULL;
+		return CM_ERROR;
+	}
+	*out = ex->kvtxn;
+	return CM_OK;
+}
+
 /* ---------- output ---------- */
 
 void
@@ -324,6 +374,34 @@ sql_executor_maybe_flush(sql_executor *ex)
 
 /* ---------- statement execution ---------- */
 
+bool
+sql_executor_try_retry(sql_executor *ex, const cm_error *err)
+{
+	if (!cm_error_is(err, CM_E_SERIALIZATION_FAILURE) || ex->txn != SQL_TXN_OPEN || ex->txn_prep_changed)
+		return false;
+	const char *lim = sql_session_get(ex->session, "auto_retry_limit");
+	if (ex->txn_retries >= (lim ? atoi(lim) : 10))
+		return false;
+	/* Only if no byte of this transaction's results has left the process. */
+	if (ex->comm->vt->flushed_pos(ex->comm) >= ex->txn_rewind_pos ||
+		!ex->comm->vt->rtrim(ex->comm, ex->txn_rewind_pos))
+		return false;
+	cm_error ignore = {0};
+	(void) sql_dispatch_rollback(ex, &ignore);
+	cm_error_clear(&ignore);
+	sql_txn_transition(ex, SQL_EV_RETRY);
+	ex->txn_retries++;
+	ex->session_retries++;
+	cm_metrics_inc(CM_M_TXN_RETRIES, 0);
+	/* Back off with jitter: 1, 2, 4 ... ms, capped at 100 ms. */
+	int64_t cap = 1000LL << (ex->txn_retries < 7 ? ex->txn_retries - 1 : 6);
+	struct timespec ts = {0, (long) (cap / 2 + (int64_t) (random() % (cap / 2 + 1))) * 1000L};
+	nanosleep(&ts, NULL);
+	sql_stmtbuf_rewind(ex->stmtbuf, ex->txn_rewind_pos);
+	ex->rewound = true;
+	return true;
+}
+
 /* A CancelRequest aims at the statement running when it arrives; a new
  * statement starts uncancelled.  Drain and client-gone cancels stay. */
 static void
@@ -337,6 +415,8 @@ clear_cancel_request(sql_executor *ex)
 static void
 stmt_failed(sql_executor *ex, cm_error *err, const char *query, size_t query_len)
 {
+	if (ex->rewound || sql_executor_try_retry(ex, err))
+		return;	/* replayed from the transaction's start: the client sees nothing */
 	if (cm_error_is(err, CM_E_QUERY_CANCELED) && atomic_load(ex->cfg->cancel) == SQL_CANCEL_DRAIN) {
 		/* The drain ran out of time and cancelled this session: as PostgreSQL's
 		 * pg_terminate_backend, the statement ends with FATAL 57P01. */
@@ -364,6 +444,8 @@ stmt_prologue(sql_executor *ex, const sql_prepared *p, cm_error *err)
 	if (ex->txn == SQL_TXN_NONE && !sql_dispatch_is_txn_control(p))
 		sql_txn_transition(ex, SQL_EV_BEGIN_IMPLICIT);
 	clear_cancel_request(ex);
+	if (ex->kvtxn && !sql_dispatch_is_txn_control(p) && kv_txn_stmt_begin(ex->kvtxn, err) != KV_OK)
+		return false;
 	return true;
 }
 
@@ -638,6 +720,10 @@ cmd_sync(sql_executor *ex)
 	if (ex->txn == SQL_TXN_OPEN && ex->implicit) {
 		cm_error err = {0};
 		if (sql_dispatch_commit(ex, &err) != CM_OK) {
+			if (sql_executor_try_retry(ex, &err)) {
+				cm_error_clear(&err);
+				return;
+			}
 			sql_executor_send_error(ex, &err, NULL, 0);
 			cm_error_clear(&err);
 			sql_txn_transition(ex, SQL_EV_ROLLBACK);
@@ -791,6 +877,21 @@ sql_executor_run(const sql_executor_config *cfg)
 			send_fatal(ex, CM_E_ADMIN_SHUTDOWN, "terminating connection due to administrator command");
 			reason = SQL_EXIT_DRAINED;
 			break;
+		}
+		if (ex->rewound) {
+			/* The cursor is back at the transaction's start: run from there. */
+			ex->rewound = false;
+			continue;
+		}
+		if (ex->txn == SQL_TXN_OPEN) {
+			bool replay_safe = cmd->type == SQL_CMD_SYNC || cmd->type == SQL_CMD_FLUSH ||
+							   cmd->type == SQL_CMD_DESCRIBE || cmd->type == SQL_CMD_PREPARE ||
+							   cmd->type == SQL_CMD_DELETE_PREPARED;
+			if (cmd->pos == ex->txn_rewind_pos && replay_safe)
+				/* Nothing to replay here: keep the retry window after it. */
+				ex->txn_rewind_pos = cmd->pos + 1;
+			else if (cmd->pos > ex->txn_rewind_pos && (cmd->type == SQL_CMD_PREPARE || cmd->type == SQL_CMD_DELETE_PREPARED))
+				ex->txn_prep_changed = true;
 		}
 		if (cmd->type != SQL_CMD_SYNC && cmd->type != SQL_CMD_FLUSH && sql_executor_maybe_flush(ex) != CM_OK) {
 			reason = SQL_EXIT_IO_ERROR;

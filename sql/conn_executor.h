@@ -36,6 +36,7 @@ typedef struct sql_executor_config {
 	sql_stmtbuf *stmtbuf;
 	sql_clientcomm *comm;
 	sql_session *session;
+	struct kv_client *kv;		/* the store, through the transaction client */
 	/* Non-zero cancels the running statement: SQL_CANCEL_REQUEST, _DRAIN or
 	 * _CLIENT_GONE.  The executor clears it when a statement starts. */
 	atomic_int *cancel;

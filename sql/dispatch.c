@@ -7,6 +7,7 @@
  * refused with 0A000 naming the statement, never a wrong answer.
  */
 #include "sql/dispatch.h"
+#include "sql/ddl.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -225,6 +226,9 @@ sql_dispatch_prepare(sql_executor *ex, sql_prepared *p, cm_error *err)
 		p->tag = "UNLISTEN";
 		return CM_OK;
 	default:
+		/* DDL: sql/ddl.c */
+		if ((p->tag = sql_ddl_tag(n)) != NULL)
+			return CM_OK;
 		return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "%s is not supported yet", node_label(n));
 	}
 }
@@ -241,7 +245,8 @@ sql_dispatch_bind(sql_executor *ex, sql_portal *po, const sql_bind_args *b, cm_e
 	po->sem.cancel = (volatile int *) ex->cfg->cancel;
 	po->ncols = p->ncols;
 	po->cols = cm_new_array(a, sql_result_col, p->ncols ? p->ncols : 1);
-	memcpy(po->cols, p->cols, sizeof(sql_result_col) * (size_t) p->ncols);
+	if (p->ncols)
+		memcpy(po->cols, p->cols, sizeof(sql_result_col) * (size_t) p->ncols);
 	po->params = cm_new_array(a, sem_datum, p->nparams ? p->nparams : 1);
 	if (b == NULL)
 		return CM_OK;
@@ -492,7 +497,8 @@ exec_transaction(sql_executor *ex, sql_portal *po, PgQuery__TransactionStmt *ts,
 		if (ex->implicit)
 			sql_executor_notice(ex, CM_E_NO_ACTIVE_SQL_TRANSACTION, "there is no transaction in progress");
 		if (sql_dispatch_commit(ex, err) != CM_OK) {
-			sql_txn_transition(ex, SQL_EV_ROLLBACK);
+			if (!sql_executor_try_retry(ex, err))
+				sql_txn_transition(ex, SQL_EV_ROLLBACK);
 			return CM_ERROR;
 		}
 		sql_txn_transition(ex, SQL_EV_COMMIT);
@@ -746,6 +752,8 @@ sql_dispatch_start(sql_executor *ex, sql_portal *po, cm_error *err)
 	case PG_QUERY__NODE__NODE_UNLISTEN_STMT:
 		return CM_OK;
 	default:
+		if (sql_ddl_tag(n) != NULL)
+			return sql_ddl_exec(ex, po, err); /* DDL: sql/ddl.c */
 		return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "%s is not supported yet", node_label(n));
 	}
 }
@@ -857,12 +865,24 @@ sql_dispatch_fetch(sql_executor *ex, sql_portal *po, int32_t max_rows, cm_error 
 cm_status
 sql_dispatch_commit(sql_executor *ex, cm_error *err)
 {
-	/* No KV transaction yet: session-level state is handled by the caller. */
-	return CM_OK;
+	/* Session-level state (settings undo, portals) is the caller's. */
+	kv_txn *t = ex->kvtxn;
+	if (t == NULL)
+		return CM_OK;
+	ex->kvtxn = NULL;
+	kv_err e = kv_txn_commit(t, err);
+	kv_txn_free(t);
+	return e == KV_OK ? CM_OK : CM_ERROR;
 }
 
 cm_status
 sql_dispatch_rollback(sql_executor *ex, cm_error *err)
 {
-	return CM_OK;
+	kv_txn *t = ex->kvtxn;
+	if (t == NULL)
+		return CM_OK;
+	ex->kvtxn = NULL;
+	kv_err e = kv_txn_rollback(t, err);
+	kv_txn_free(t);
+	return e == KV_OK ? CM_OK : CM_ERROR;
 }

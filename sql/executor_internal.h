@@ -7,6 +7,7 @@
 
 #include "sql/conn_executor.h"
 #include "sql/parser.h"
+#include "kv/txn/kv_txn.h"
 #include "sql/plan/plan.h"
 
 typedef enum sql_txn_state {
@@ -24,6 +25,7 @@ typedef enum sql_txn_event {
 	SQL_EV_ROLLBACK,
 	SQL_EV_ERROR,			/* implicit: roll back; explicit: Aborted */
 	SQL_EV_SAVEPOINT_ROLLBACK,
+	SQL_EV_RETRY,			/* automatic retry: back to the rewind point */
 } sql_txn_event;
 
 /* What kind of statement a prepared statement holds. */
@@ -95,13 +97,25 @@ typedef struct sql_executor {
 	bool skip_batch;
 	bool draining;
 	bool terminate;				/* a FATAL was sent: stop after this command */
+	bool rewound;				/* the StmtBuf was rewound for an automatic retry */
+	bool txn_prep_changed;		/* a named statement was made or dropped inside the
+								 * retry window: replaying it would fail */
+	int txn_retries;			/* automatic retries of the current transaction */
+	int64_t session_retries;	/* automatic retries of this session */
 	bool io_failed;
 	int64_t results_buffer_size;
 	sql_prepared *prepared;
 	sql_portal *portals;
+	kv_txn *kvtxn;				/* KV transaction of the SQL transaction, begun on first use */
 } sql_executor;
 
 void sql_txn_transition(sql_executor *ex, sql_txn_event ev);
+/* A statement or commit of the open transaction failed with err: if err is
+ * retriable (40001) and nothing of the transaction has reached the client,
+ * roll back, drop its buffered output, rewind the StmtBuf to the
+ * transaction's start and return true (ex->rewound is set; the caller sends
+ * nothing).  Otherwise false. */
+bool sql_executor_try_retry(sql_executor *ex, const cm_error *err);
 cm_status sql_executor_prepare(sql_executor *ex, const char *name, sql_parsed *parsed, PgQuery__Node *stmt,
 							   const char *text, size_t text_len, int nparams, const uint32_t *param_oids,
 							   sql_prepared **out, cm_error *err);
@@ -120,5 +134,9 @@ void sql_executor_send_error(sql_executor *ex, const cm_error *err, const char *
 void sql_executor_notice(sql_executor *ex, const char *code, const char *fmt, ...) CM_PRINTF(3, 4);
 void sql_executor_notice_sev(sql_executor *ex, cm_severity sev, const char *code, const char *fmt, ...) CM_PRINTF(4, 5);
 cm_status sql_executor_maybe_flush(sql_executor *ex);
+/* The KV transaction of the current SQL transaction, begun on first use with
+ * the transaction's isolation level.  CM_ERROR (err set) if the store is not
+ * available or the begin failed. */
+CM_MUST_CHECK cm_status sql_executor_kv_txn(sql_executor *ex, kv_txn **out, cm_error *err);
 
 #endif /* PGKV_SQL_EXECUTOR_INTERNAL_H */

@@ -63,6 +63,7 @@ static const char *const backslash_quote[] = {"safe_encoding", "on", "off", NULL
 
 static const setting_def settings[] = {
 	{"application_name", K_STRING, F_REPORT, "", NULL, NULL, "Sets the application name to be reported in statistics and logs."},
+	{"auto_retry_limit", K_INT, 0, "10", NULL, NULL, "Sets how many times a transaction that failed with a serialization error is retried automatically before the error reaches the client.", 0, 1000},
 	{"backslash_quote", K_ENUM, 0, "safe_encoding", backslash_quote, NULL, "Sets whether \"\\'\" is allowed in string literals."},
 	{"block_size", K_INT, F_READONLY, "8192", NULL, NULL, "Shows the size of a disk block."},
 	{"bytea_output", K_ENUM, 0, "hex", bytea_outputs, NULL, "Sets the output format for bytea."},
