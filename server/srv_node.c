@@ -44,6 +44,7 @@
 #include "pgwire/pgw_server.h"
 #include "pgwire/pgw_transport.h"
 #include "kv/store.h"
+#include "sql/catalog/sql_catalog.h"
 #include "kv/txn/kv_txn.h"
 #include "server/srv_http.h"
 
@@ -371,6 +372,8 @@ store_open_main(void *arg)
 		kv_client_options_init(&co);
 		if (kv_client_new(n->store, &co, &n->kv, &err) != KV_OK)
 			st = CM_ERROR;
+		else
+			st = sql_cat_bootstrap(n->kv, &err);	/* first start: databases, schemas, roles */
 	}
 	if (st != CM_OK)
 		CM_LOG(CM_LOG_ERROR, "store %s: %s", n->cfg->store, err.message ? err.message : "open failed");
@@ -569,6 +572,9 @@ srv_node_run(const srv_config *cfg)
 	int code = 0;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Built-in functions that need the catalog (nextval ...) join the
+	 * registry before its first use. */
+	sql_cat_register_builtins();
 	n->timezone = cfg->timezone ? strdup(cfg->timezone) : system_timezone();
 	if (cfg->certs_dir &&
 		pgw_tls_context_new(cfg->certs_dir, &n->ssl_ctx, n->cert_hash, &n->cert_hash_len, &err) != CM_OK)
@@ -680,8 +686,10 @@ srv_node_run(const srv_config *cfg)
 	 * it.  The directory lock goes last so a successor starts only once we
 	 * are gone. */
 	if (left == 0) {
-		if (n->kv)
+		if (n->kv) {
+			sql_cat_forget_client(n->kv);
 			kv_client_free(n->kv);
+		}
 		if (n->store)
 			kv_store_close(n->store);
 	}

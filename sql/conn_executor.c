@@ -20,6 +20,7 @@
 
 #include "common/cm_log.h"
 #include "common/cm_metrics.h"
+#include "sql/catalog/sql_catalog.h"
 #include "sql/dispatch.h"
 #include "sql/executor_internal.h"
 
@@ -309,6 +310,22 @@ sql_executor_kv_txn(sql_executor *ex, kv_txn **out, cm_error *err)
 	}
 	*out = ex->kvtxn;
 	return CM_OK;
+}
+
+void
+sql_executor_fill_sem(sql_executor *ex, sem_ctx *ctx)
+{
+	sql_session_fill_sem(ex->session, ctx);
+	if (ex->cat) {
+		sql_cat_session_set_search_path(ex->cat, sql_session_get(ex->session, "search_path"));
+		sql_cat_session_fill_sem(ex->cat, ctx);
+	}
+}
+
+static cm_status
+cat_get_txn(void *arg, kv_txn **out, cm_error *err)
+{
+	return sql_executor_kv_txn(arg, out, err);
 }
 
 /* ---------- output ---------- */
@@ -771,6 +788,9 @@ sql_executor_run(const sql_executor_config *cfg)
 	ex->session = cfg->session;
 	ex->txn = SQL_TXN_NONE;
 	ex->default_iso = SQL_ISO_READ_COMMITTED;
+	if (cfg->kv)
+		ex->cat = sql_cat_session_new(cfg->kv, sql_session_database(ex->session), sql_session_user(ex->session),
+									  cat_get_txn, ex);
 	sql_exit_reason reason = SQL_EXIT_CLIENT_CLOSED;
 	bool last_was_sync = true;
 
@@ -910,5 +930,7 @@ out:
 	sql_executor_close_all_portals(ex);
 	while (ex->prepared)
 		prep_remove(ex, ex->prepared);
+	if (ex->cat)
+		sql_cat_session_free(ex->cat);
 	return reason;
 }

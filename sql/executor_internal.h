@@ -107,6 +107,7 @@ typedef struct sql_executor {
 	sql_prepared *prepared;
 	sql_portal *portals;
 	kv_txn *kvtxn;				/* KV transaction of the SQL transaction, begun on first use */
+	struct sql_cat_session *cat;	/* catalog state of the session (sequences, hooks) */
 } sql_executor;
 
 void sql_txn_transition(sql_executor *ex, sql_txn_event ev);
@@ -138,5 +139,8 @@ cm_status sql_executor_maybe_flush(sql_executor *ex);
  * the transaction's isolation level.  CM_ERROR (err set) if the store is not
  * available or the begin failed. */
 CM_MUST_CHECK cm_status sql_executor_kv_txn(sql_executor *ex, kv_txn **out, cm_error *err);
+/* Fill an evaluation context from the session: settings (TimeZone,
+ * DateStyle...), identity, and the catalog hooks (search_path, sequences). */
+void sql_executor_fill_sem(sql_executor *ex, sem_ctx *ctx);
 
 #endif /* PGKV_SQL_EXECUTOR_INTERNAL_H */
