@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <time.h>
 
 #include "common/cm_log.h"
@@ -50,6 +51,17 @@ txn_state_name(sql_txn_state s)
  * The one transition function of the transaction state machine.  Aborts on
  * an illegal transition: that is a bug in the executor, not a user error.
  */
+/* default_transaction_isolation / _read_only as the session has them now. */
+static void
+load_txn_defaults(sql_executor *ex)
+{
+	const char *iso = sql_session_get(ex->session, "default_transaction_isolation");
+	if (iso == NULL || !sql_isolation_parse(iso, &ex->default_iso))
+		ex->default_iso = SQL_ISO_READ_COMMITTED;
+	const char *ro = sql_session_get(ex->session, "default_transaction_read_only");
+	ex->default_read_only = ro && strcmp(ro, "on") == 0;
+}
+
 void
 sql_txn_transition(sql_executor *ex, sql_txn_event ev)
 {
@@ -62,6 +74,7 @@ sql_txn_transition(sql_executor *ex, sql_txn_event ev)
 		ex->implicit = true;
 		ex->txn_rewind_pos = ex->cur_pos;
 		sql_session_txn_begin(ex->session);
+		load_txn_defaults(ex);
 		ex->txn_iso = ex->default_iso;
 		ex->txn_read_only = ex->default_read_only;
 		ex->txn_stmts = 0;
@@ -74,6 +87,7 @@ sql_txn_transition(sql_executor *ex, sql_txn_event ev)
 		ex->implicit = false;
 		ex->txn_rewind_pos = ex->cur_pos + 1;
 		sql_session_txn_begin(ex->session);
+		load_txn_defaults(ex);
 		ex->txn_iso = ex->default_iso;
 		ex->txn_read_only = ex->default_read_only;
 		ex->txn_stmts = 0;
@@ -425,7 +439,10 @@ static void
 clear_cancel_request(sql_executor *ex)
 {
 	int expect = SQL_CANCEL_REQUEST;
-	atomic_compare_exchange_strong(ex->cfg->cancel, &expect, SQL_CANCEL_NONE);
+	if (!atomic_compare_exchange_strong(ex->cfg->cancel, &expect, SQL_CANCEL_NONE)) {
+		expect = SQL_CANCEL_TIMEOUT;
+		atomic_compare_exchange_strong(ex->cfg->cancel, &expect, SQL_CANCEL_NONE);
+	}
 }
 
 /* The statement has failed: report, move the state machine, skip the batch. */
@@ -448,6 +465,23 @@ stmt_failed(sql_executor *ex, cm_error *err, const char *query, size_t query_len
 	ex->skip_batch = true;
 }
 
+/* Does the statement change data or schema (refused in a READ ONLY
+ * transaction)?  Decided by its command tag, as PostgreSQL's message is. */
+static bool
+writes_data(const sql_prepared *p)
+{
+	static const char *const prefixes[] = {"INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER",
+										   "TRUNCATE", "COMMENT", "GRANT", "REVOKE", "REINDEX"};
+	if (p->tag == NULL)
+		return false;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(p->tag, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	/* COPY FROM writes, COPY TO reads */
+	return strcmp(p->tag, "COPY") == 0 && p->stmt && p->stmt->node_case == PG_QUERY__NODE__NODE_COPY_STMT &&
+		   p->stmt->copy_stmt->is_from;
+}
+
 /* Before running a statement: the aborted-transaction check and implicit
  * transaction start.  Returns false if the statement must not run (err set). */
 static bool
@@ -460,6 +494,10 @@ stmt_prologue(sql_executor *ex, const sql_prepared *p, cm_error *err)
 	}
 	if (ex->txn == SQL_TXN_NONE && !sql_dispatch_is_txn_control(p))
 		sql_txn_transition(ex, SQL_EV_BEGIN_IMPLICIT);
+	if (ex->txn_read_only && writes_data(p)) {
+		cm_error_set(err, CM_E_READ_ONLY_SQL_TRANSACTION, "cannot execute %s in a read-only transaction", p->tag);
+		return false;
+	}
 	clear_cancel_request(ex);
 	if (ex->kvtxn && !sql_dispatch_is_txn_control(p) && kv_txn_stmt_begin(ex->kvtxn, err) != KV_OK)
 		return false;
@@ -468,8 +506,71 @@ stmt_prologue(sql_executor *ex, const sql_prepared *p, cm_error *err)
 
 /* Run portal `po` up to max_rows (0 = all).  send_rowdesc for the simple
  * protocol.  Returns CM_OK when complete, CM_AGAIN when suspended. */
+/* ---------- statement_timeout ---------- */
+
+static void
+on_statement_timeout(union sigval sv)
+{
+	atomic_int *cancel = sv.sival_ptr;
+	int expect = SQL_CANCEL_NONE;
+	atomic_compare_exchange_strong(cancel, &expect, SQL_CANCEL_TIMEOUT);
+}
+
+/* Arm the statement timer if statement_timeout is set (a POSIX timer whose
+ * expiry sets the cancel flag; everything that waits checks that flag). */
+static void
+timeout_arm(sql_executor *ex)
+{
+	int64_t ms = sql_session_statement_timeout_ms(ex->session);
+	if (ms <= 0)
+		return;
+	if (!ex->timer_made) {
+		struct sigevent sev = {0};
+		sev.sigev_notify = SIGEV_THREAD;
+		sev.sigev_notify_function = on_statement_timeout;
+		sev.sigev_value.sival_ptr = ex->cfg->cancel;
+		if (timer_create(CLOCK_MONOTONIC, &sev, &ex->timer) != 0)
+			return;
+		ex->timer_made = true;
+	}
+	struct itimerspec its = {0};
+	its.it_value.tv_sec = ms / 1000;
+	its.it_value.tv_nsec = (ms % 1000) * 1000000L;
+	timer_settime(ex->timer, 0, &its, NULL);
+	ex->timer_armed = true;
+}
+
+static void
+timeout_disarm(sql_executor *ex)
+{
+	if (!ex->timer_armed)
+		return;
+	struct itimerspec its = {0};
+	timer_settime(ex->timer, 0, &its, NULL);
+	ex->timer_armed = false;
+	int expect = SQL_CANCEL_TIMEOUT;
+	atomic_compare_exchange_strong(ex->cfg->cancel, &expect, SQL_CANCEL_NONE);
+}
+
+static cm_status run_portal_timed(sql_executor *ex, sql_portal *po, int32_t max_rows, bool send_rowdesc,
+								  cm_error *err);
+
 static cm_status
 run_portal(sql_executor *ex, sql_portal *po, int32_t max_rows, bool send_rowdesc, cm_error *err)
+{
+	timeout_arm(ex);
+	cm_status st = run_portal_timed(ex, po, max_rows, send_rowdesc, err);
+	if (st == CM_ERROR && cm_error_is(err, CM_E_QUERY_CANCELED) &&
+		atomic_load(ex->cfg->cancel) == SQL_CANCEL_TIMEOUT) {
+		cm_error_clear(err);
+		cm_error_set(err, CM_E_QUERY_CANCELED, "canceling statement due to statement timeout");
+	}
+	timeout_disarm(ex);
+	return st;
+}
+
+static cm_status
+run_portal_timed(sql_executor *ex, sql_portal *po, int32_t max_rows, bool send_rowdesc, cm_error *err)
 {
 	int64_t t0 = now_us();
 	if (!po->started) {
@@ -932,5 +1033,7 @@ out:
 		prep_remove(ex, ex->prepared);
 	if (ex->cat)
 		sql_cat_session_free(ex->cat);
+	if (ex->timer_made)
+		timer_delete(ex->timer);
 	return reason;
 }

@@ -30,6 +30,7 @@ enum {
 	SQL_CANCEL_REQUEST = 1,		/* CancelRequest: 57014 */
 	SQL_CANCEL_DRAIN = 2,		/* drain deadline: FATAL 57P01, session ends */
 	SQL_CANCEL_CLIENT_GONE = 3,	/* the client disconnected */
+	SQL_CANCEL_TIMEOUT = 4,		/* statement_timeout: 57014 */
 };
 
 typedef struct sql_executor_config {

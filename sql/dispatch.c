@@ -8,6 +8,7 @@
  */
 #include "sql/dispatch.h"
 #include "sql/ddl.h"
+#include "sql/dml.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -134,9 +135,8 @@ sql_dispatch_prepare(sql_executor *ex, sql_prepared *p, cm_error *err)
 	case PG_QUERY__NODE__NODE_SELECT_STMT: {
 		sem_ctx ctx = {0};
 		ctx.arena = a;
-		sql_session_fill_sem(ex->session, &ctx);
-		if (pl_plan_select(a, &ctx, n, p->parsed->query, p->given_nparams, p->given_param_oids, &p->plan,
-						   err) != CM_OK)
+		sql_executor_fill_sem(ex, &ctx);
+		if (sql_query_plan(ex, p, &ctx, err) != CM_OK) /* tables through the catalog: sql/dml.c */
 			return CM_ERROR;
 		p->kind = SQL_SK_QUERY;
 		p->tag = "SELECT";
@@ -225,6 +225,12 @@ sql_dispatch_prepare(sql_executor *ex, sql_prepared *p, cm_error *err)
 	case PG_QUERY__NODE__NODE_UNLISTEN_STMT:
 		p->tag = "UNLISTEN";
 		return CM_OK;
+	case PG_QUERY__NODE__NODE_INSERT_STMT:
+	case PG_QUERY__NODE__NODE_UPDATE_STMT:
+	case PG_QUERY__NODE__NODE_DELETE_STMT:
+	case PG_QUERY__NODE__NODE_COPY_STMT:
+	case PG_QUERY__NODE__NODE_EXPLAIN_STMT:
+		return sql_dml_prepare(ex, p, err); /* sql/dml.c, sql/copy.c */
 	default:
 		/* DDL: sql/ddl.c */
 		if ((p->tag = sql_ddl_tag(n)) != NULL)
@@ -241,7 +247,7 @@ sql_dispatch_bind(sql_executor *ex, sql_portal *po, const sql_bind_args *b, cm_e
 	sql_prepared *p = po->prep;
 	cm_arena *a = po->arena;
 	po->sem.arena = a;
-	sql_session_fill_sem(ex->session, &po->sem);
+	sql_executor_fill_sem(ex, &po->sem);
 	po->sem.cancel = (volatile int *) ex->cfg->cancel;
 	po->ncols = p->ncols;
 	po->cols = cm_new_array(a, sql_result_col, p->ncols ? p->ncols : 1);
@@ -333,7 +339,7 @@ flatten_set_args(sql_executor *ex, const char *name, PgQuery__VariableSetStmt *v
 				tc->arg->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL) {
 				sem_ctx ctx = {0};
 				ctx.arena = cm_arena_create(1024);
-				sql_session_fill_sem(ex->session, &ctx);
+				sql_executor_fill_sem(ex, &ctx);
 				sem_datum d;
 				sem_type t = {SEM_INTERVALOID, -1};
 				const char *s = tc->arg->a_const->sval->sval;
@@ -440,16 +446,6 @@ apply_txn_options(sql_executor *ex, size_t n, PgQuery__Node **opts, bool session
 	return CM_OK;
 }
 
-static void
-load_txn_defaults(sql_executor *ex)
-{
-	const char *iso = sql_session_get(ex->session, "default_transaction_isolation");
-	if (iso == NULL || !sql_isolation_parse(iso, &ex->default_iso))
-		ex->default_iso = SQL_ISO_READ_COMMITTED;
-	const char *ro = sql_session_get(ex->session, "default_transaction_read_only");
-	ex->default_read_only = ro && strcmp(ro, "on") == 0;
-}
-
 static int
 find_savepoint(sql_executor *ex, const char *name)
 {
@@ -477,7 +473,6 @@ exec_transaction(sql_executor *ex, sql_portal *po, PgQuery__TransactionStmt *ts,
 			sql_executor_notice(ex, CM_E_ACTIVE_SQL_TRANSACTION, "there is already a transaction in progress");
 			return CM_OK;
 		}
-		load_txn_defaults(ex);
 		if (ex->txn == SQL_TXN_OPEN)
 			sql_txn_transition(ex, SQL_EV_UPGRADE);
 		else
@@ -517,6 +512,14 @@ exec_transaction(sql_executor *ex, sql_portal *po, PgQuery__TransactionStmt *ts,
 			return cm_error_set(err, CM_E_NO_ACTIVE_SQL_TRANSACTION, "SAVEPOINT can only be used in transaction blocks");
 		if (ex->nsavepoints == (int) (sizeof(ex->savepoints) / sizeof(ex->savepoints[0])))
 			return cm_error_set(err, CM_E_PROGRAM_LIMIT_EXCEEDED, "too many savepoints");
+		{
+			/* A KV checkpoint: ROLLBACK TO restores the write buffer and
+			 * releases the pessimistic locks taken since. */
+			kv_txn *t;
+			if (sql_executor_kv_txn(ex, &t, err) != CM_OK)
+				return CM_ERROR;
+			ex->kv_savepoints[ex->nsavepoints] = kv_txn_savepoint(t);
+		}
 		ex->savepoints[ex->nsavepoints++] = strdup(ts->savepoint_name);
 		return CM_OK;
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE: {
@@ -527,6 +530,8 @@ exec_transaction(sql_executor *ex, sql_portal *po, PgQuery__TransactionStmt *ts,
 		if (i < 0)
 			return cm_error_set(err, CM_E_S_E_INVALID_SPECIFICATION, "savepoint \"%s\" does not exist",
 								ts->savepoint_name);
+		if (ex->kvtxn)
+			kv_txn_release(ex->kvtxn, ex->kv_savepoints[i]);
 		pop_savepoints(ex, i);
 		return CM_OK;
 	}
@@ -539,6 +544,8 @@ exec_transaction(sql_executor *ex, sql_portal *po, PgQuery__TransactionStmt *ts,
 			return cm_error_set(err, CM_E_S_E_INVALID_SPECIFICATION, "savepoint \"%s\" does not exist",
 								ts->savepoint_name);
 		pop_savepoints(ex, i + 1);
+		if (ex->kvtxn && kv_txn_rollback_to(ex->kvtxn, ex->kv_savepoints[i], err) != KV_OK)
+			return CM_ERROR;
 		if (ex->txn == SQL_TXN_ABORTED)
 			sql_txn_transition(ex, SQL_EV_SAVEPOINT_ROLLBACK);
 		return CM_OK;
@@ -588,10 +595,7 @@ exec_set(sql_executor *ex, PgQuery__VariableSetStmt *vs, cm_error *err)
 			return apply_txn_options(ex, vs->n_args, vs->args, false, err);
 		}
 		if (strcmp(name, "SESSION CHARACTERISTICS") == 0) {
-			if (apply_txn_options(ex, vs->n_args, vs->args, true, err) != CM_OK)
-				return CM_ERROR;
-			load_txn_defaults(ex);
-			return CM_OK;
+			return apply_txn_options(ex, vs->n_args, vs->args, true, err);
 		}
 		return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "SET %s is not supported", name);
 	case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_CURRENT:
@@ -698,11 +702,13 @@ sql_dispatch_start(sql_executor *ex, sql_portal *po, cm_error *err)
 	snprintf(po->tag, sizeof(po->tag), "%s", p->tag);
 	if (ex->txn != SQL_TXN_NONE && !sql_dispatch_is_txn_control(p))
 		ex->txn_stmts++;
+	if (n && sql_dml_handles(n))
+		return sql_dml_start(ex, po, err); /* rows materialised in po->rows: sql/dml.c */
 	switch (p->kind) {
 	case SQL_SK_EMPTY:
 		return CM_OK;
 	case SQL_SK_QUERY:
-		return pl_open(p->plan, &po->sem, po->params, &po->cursor, err);
+		return sql_query_open(ex, po, err); /* sql/dml.c */
 	case SQL_SK_SHOW: {
 		const char *name = n->variable_show_stmt->name;
 		if (strcasecmp(name, "all") == 0) {

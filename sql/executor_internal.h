@@ -7,6 +7,7 @@
 
 #include "sql/conn_executor.h"
 #include "sql/parser.h"
+#include <time.h>
 #include "kv/txn/kv_txn.h"
 #include "sql/plan/plan.h"
 
@@ -94,6 +95,7 @@ typedef struct sql_executor {
 	bool txn_read_only;
 	int nsavepoints;
 	char *savepoints[64];
+	kv_savepoint kv_savepoints[64];	/* the KV checkpoint taken by each SAVEPOINT */
 	bool skip_batch;
 	bool draining;
 	bool terminate;				/* a FATAL was sent: stop after this command */
@@ -108,6 +110,8 @@ typedef struct sql_executor {
 	sql_portal *portals;
 	kv_txn *kvtxn;				/* KV transaction of the SQL transaction, begun on first use */
 	struct sql_cat_session *cat;	/* catalog state of the session (sequences, hooks) */
+	timer_t timer;				/* statement_timeout */
+	bool timer_made, timer_armed;
 } sql_executor;
 
 void sql_txn_transition(sql_executor *ex, sql_txn_event ev);
