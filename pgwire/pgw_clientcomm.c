@@ -195,6 +195,18 @@ rtrim(sql_clientcomm *cc, int64_t pos)
 	return true;
 }
 
+static void
+copy_in_response(sql_clientcomm *cc, int format, int ncols)
+{
+	cm_buf *b = &C(cc)->out;
+	size_t off = pgw_msg_begin(b, PGW_BE_COPY_IN_RESPONSE);
+	cm_buf_putc(b, (char) format);
+	cm_buf_put_u16be(b, (uint16_t) ncols);
+	for (int i = 0; i < ncols; i++)
+		cm_buf_put_u16be(b, (uint16_t) format);
+	pgw_msg_end(b, off);
+}
+
 static size_t buffered(sql_clientcomm *cc) { return C(cc)->out.len; }
 static int64_t flushed_pos(sql_clientcomm *cc) { return C(cc)->flushed_pos; }
 
@@ -217,6 +229,7 @@ static const sql_clientcomm_vt pgw_comm_vt = {
 	.rtrim = rtrim,
 	.buffered = buffered,
 	.flushed_pos = flushed_pos,
+	.copy_in_response = copy_in_response,
 };
 
 void

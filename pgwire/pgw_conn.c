@@ -875,9 +875,17 @@ on_message(pgw_conn *c, uint8_t type, const char *body, size_t len)
 		return CM_CLOSED;
 	case PGW_FE_COPY_DATA:
 	case PGW_FE_COPY_DONE:
-	case PGW_FE_COPY_FAIL:
-		/* Outside COPY mode these are ignored, as PostgreSQL does. */
+	case PGW_FE_COPY_FAIL: {
+		/* Queued with their payload; a COPY FROM STDIN that is running takes
+		 * them (sql/copy.c), the executor ignores them otherwise, as
+		 * PostgreSQL does outside COPY mode. */
+		sql_cmd *cmd = sql_cmd_new(type == PGW_FE_COPY_DATA ? SQL_CMD_COPY_DATA
+								   : type == PGW_FE_COPY_DONE ? SQL_CMD_COPY_DONE : SQL_CMD_COPY_FAIL, len + 1);
+		cmd->u.copy.data = copy_body(cmd, body, len);
+		cmd->u.copy.len = len;
+		push(c, cmd);
 		return CM_OK;
+	}
 	case PGW_FE_FUNCTION_CALL:
 		cm_error_set(&err, CM_E_FEATURE_NOT_SUPPORTED, "fastpath function calls are not supported");
 		push_error(c, &err, false);

@@ -62,6 +62,9 @@ typedef struct sql_clientcomm_vt {
 	size_t (*buffered)(sql_clientcomm *c);
 	/* Highest command position whose output has been flushed, -1 if none. */
 	int64_t (*flushed_pos)(sql_clientcomm *c);
+	/* COPY ... FROM STDIN: CopyInResponse (overall format 0 text / 1 binary,
+	 * ncols column formats equal to it).  May be NULL (no COPY support). */
+	void (*copy_in_response)(sql_clientcomm *c, int format, int ncols);
 } sql_clientcomm_vt;
 
 struct sql_clientcomm {

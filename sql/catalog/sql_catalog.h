@@ -328,6 +328,10 @@ void sql_cat_session_free(sql_cat_session *s);
 void sql_cat_session_set_search_path(sql_cat_session *s, const char *setting);
 /* Point ctx->catalog / ctx->catalog_arg at this session. */
 void sql_cat_session_fill_sem(sql_cat_session *s, sem_ctx *ctx);
+/* [vcat] The view the session's transaction sees (+ database, user and
+ * search_path setting); release the view with sql_cat_view_release(). */
+CM_MUST_CHECK cm_status sql_cat_session_view(sql_cat_session *s, sql_cat_view **out, const char **database,
+											 const char **user, const char **search_path, cm_error *err);
 /* The hook table the session installs (for tests). */
 const sem_catalog_hooks *sql_cat_sem_hooks(void);
 

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #include <math.h>
 
@@ -83,11 +84,23 @@ void ex_op_init(ex_op *op, const ex_op_vt *vt, ex_state *st, int ncols, const se
 	op->ctx.exec = st;
 }
 
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 cm_status ex_open(ex_op *op, cm_error *err)
 {
 	op->loops++;
 	cm_arena_reset(op->scratch);
-	return op->vt->open(op, err);
+	if (!op->st->timing)
+		return op->vt->open(op, err);
+	int64_t t0 = now_ns();
+	cm_status st = op->vt->open(op, err);
+	op->time_ns += now_ns() - t0;
+	return st;
 }
 
 cm_status ex_next(ex_op *op, ex_batch **out, cm_error *err)
@@ -96,7 +109,11 @@ cm_status ex_next(ex_op *op, ex_batch **out, cm_error *err)
 		return cm_error_set(err, CM_E_QUERY_CANCELED, "canceling statement due to user request");
 	cm_arena_reset(op->scratch);
 	*out = NULL;
-	if (op->vt->next(op, out, err) != CM_OK)
+	int64_t t0 = op->st->timing ? now_ns() : 0;
+	cm_status st = op->vt->next(op, out, err);
+	if (op->st->timing)
+		op->time_ns += now_ns() - t0;
+	if (st != CM_OK)
 		return CM_ERROR;
 	if (*out && (*out)->nrows == 0)
 		*out = NULL;

@@ -285,3 +285,147 @@ ex_op *ex_join_new(ex_state *st, ex_jointype jt, ex_op *left, ex_op *right, int 
 		j->rs.mem.what = "nested loop join";
 	return &j->op;
 }
+
+/* ---- LATERAL nested loop ----------------------------------------------------------- */
+
+typedef struct lat_op {
+	ex_op op;
+	ex_jointype jt;
+	ex_op *left, *right;
+	int nargs;
+	sem_expr **args;
+	const int *ids;
+	sem_expr *qual;
+	cm_arena *argarena;
+	ex_batch *in;
+	int li;
+	bool row_active, matched, left_done;
+	ex_batch *rb;			/* current right batch */
+	int ri;
+	sem_datum *comb;
+} lat_op;
+
+static void lat_destroy(void *p)
+{
+	cm_arena_destroy(p);
+}
+
+static cm_status lat_open(ex_op *op, cm_error *err)
+{
+	lat_op *l = (lat_op *) op;
+	l->in = NULL;
+	l->li = 0;
+	l->row_active = false;
+	l->left_done = false;
+	return ex_open(l->left, err);
+}
+
+static cm_status lat_next(ex_op *op, ex_batch **out, cm_error *err)
+{
+	lat_op *l = (lat_op *) op;
+	int lw = l->left->ncols, rw = l->right->ncols;
+	ex_batch *b = ex_batch_new(op->scratch, op->ncols, EX_BATCH_ROWS);
+	while (b->nrows < EX_BATCH_ROWS && !l->left_done) {
+		if (!l->row_active) {
+			if (!l->in || l->li >= l->in->nrows) {
+				if (b->nrows > 0)
+					break;
+				if (ex_next(l->left, &l->in, err) != CM_OK)
+					return CM_ERROR;
+				l->li = 0;
+				if (!l->in) {
+					l->left_done = true;
+					break;
+				}
+			}
+			const sem_datum *lrow = ex_row(l->in, l->li);
+			cm_arena_reset(l->argarena);
+			for (int i = 0; i < l->nargs; i++) {
+				sem_datum v;
+				if (sem_eval(&op->ctx, l->args[i], lrow, op->st->params, &v, err) != CM_OK)
+					return CM_ERROR;
+				ex_datum_copy(l->argarena, l->args[i]->type.oid, &v, &op->st->xparams[l->ids[i]]);
+			}
+			ex_close(l->right);
+			if (ex_open(l->right, err) != CM_OK)
+				return CM_ERROR;
+			l->row_active = true;
+			l->matched = false;
+			l->rb = NULL;
+			l->ri = 0;
+		}
+		const sem_datum *lrow = ex_row(l->in, l->li);
+		bool right_done = false;
+		while (b->nrows < EX_BATCH_ROWS) {
+			if (!l->rb || l->ri >= l->rb->nrows) {
+				/* rows in b point into the right batch: hand them out first */
+				if (l->rb && b->nrows > 0)
+					break;
+				if (ex_next(l->right, &l->rb, err) != CM_OK)
+					return CM_ERROR;
+				l->ri = 0;
+				if (!l->rb) {
+					right_done = true;
+					break;
+				}
+			}
+			const sem_datum *rrow = ex_row(l->rb, l->ri++);
+			memcpy(l->comb, lrow, sizeof(sem_datum) * (size_t) lw);
+			memcpy(l->comb + lw, rrow, sizeof(sem_datum) * (size_t) rw);
+			if (l->qual) {
+				sem_datum d;
+				if (sem_eval(&op->ctx, l->qual, l->comb, op->st->params, &d, err) != CM_OK)
+					return CM_ERROR;
+				if (d.isnull || !d.v.b)
+					continue;
+			}
+			l->matched = true;
+			sem_datum *dst = ex_row(b, b->nrows++);
+			/* right values live in the right operator's scratch until its next call: copy */
+			memcpy(dst, lrow, sizeof(sem_datum) * (size_t) lw);
+			ex_row_copy(op->scratch, rw, l->right->types, rrow, dst + lw);
+		}
+		if (!right_done)
+			break;
+		if (!l->matched && l->jt == EX_JOIN_LEFT) {
+			sem_datum *dst = ex_row(b, b->nrows++);
+			memcpy(dst, lrow, sizeof(sem_datum) * (size_t) lw);
+			for (int i = 0; i < rw; i++) {
+				memset(&dst[lw + i], 0, sizeof(sem_datum));
+				dst[lw + i].isnull = true;
+			}
+		}
+		l->row_active = false;
+		l->li++;
+	}
+	if (b->nrows)
+		*out = b;
+	return CM_OK;
+}
+
+static void lat_close(ex_op *op)
+{
+	lat_op *l = (lat_op *) op;
+	ex_close(l->left);
+	ex_close(l->right);
+}
+
+static const ex_op_vt lat_vt = {"Nested Loop (lateral)", lat_open, lat_next, lat_close};
+
+ex_op *ex_lateral_new(ex_state *st, ex_jointype jt, ex_op *left, ex_op *right, int nargs, sem_expr **args,
+					  const int *ids, sem_expr *qual, const sem_type *types)
+{
+	lat_op *l = cm_new(st->arena, lat_op);
+	ex_op_init(&l->op, &lat_vt, st, left->ncols + right->ncols, types);
+	l->jt = jt;
+	l->left = left;
+	l->right = right;
+	l->nargs = nargs;
+	l->args = args;
+	l->ids = ids;
+	l->qual = qual;
+	l->comb = cm_new_array(st->arena, sem_datum, left->ncols + right->ncols + 1);
+	l->argarena = cm_arena_create(0);
+	cm_arena_on_reset(st->arena, lat_destroy, l->argarena);
+	return &l->op;
+}

@@ -283,7 +283,8 @@ typedef struct srf_op {
 
 static srf_kind srf_kind_of(const sem_expr *e)
 {
-	if (strcmp(e->u.func.fn->name, "unnest") == 0)
+	/* [vcat] SEM_FN_SETOF built-ins return their rows as an array: unnest it */
+	if (strcmp(e->u.func.fn->name, "unnest") == 0 || (e->u.func.fn->flags & SEM_FN_SETOF))
 		return SRF_UNNEST;
 	switch (e->type.oid) {
 	case SEM_NUMERICOID: return SRF_SERIES_NUM;
@@ -299,7 +300,7 @@ static cm_status srf_start(srf_op *s, int i, const sem_datum *row, cm_error *err
 	srf_run *r = &s->runs[i];
 	memset(r, 0, sizeof *r);
 	r->kind = srf_kind_of(e);
-	sem_datum a[3];
+	sem_datum a[SEM_FUNC_MAXARGS];	/* [vcat] was 3 */
 	sem_ctx ctx = s->op.ctx;
 	ctx.arena = s->rowarena;
 	for (int k = 0; k < e->u.func.nargs; k++) {
@@ -312,6 +313,16 @@ static cm_status srf_start(srf_op *s, int i, const sem_datum *row, cm_error *err
 	}
 	switch (r->kind) {
 	case SRF_UNNEST:
+		if (e->u.func.fn->flags & SEM_FN_SETOF) {	/* [vcat] the function computes the rows */
+			sem_datum res;
+			if (e->u.func.fn->fn(&ctx, e->u.func.nargs, a, &res, err) != CM_OK)
+				return CM_ERROR;
+			if (res.isnull) {
+				r->done = true;
+				break;
+			}
+			a[0] = res;
+		}
 		r->arr = a[0].v.arr;
 		r->done = r->arr->n == 0;
 		break;

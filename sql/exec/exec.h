@@ -85,6 +85,7 @@ struct ex_op {
 	sem_ctx ctx;			/* statement context with arena = scratch, exec = st */
 	int64_t rows_out;		/* rows produced (EXPLAIN ANALYZE) */
 	int64_t loops;
+	int64_t time_ns;		/* in open/next, children included (when st->timing) */
 };
 
 /* Per-execution state shared by all operators of one statement. */
@@ -98,6 +99,8 @@ struct ex_state {
 	int nsubplans;
 	void **subplans;			/* per-subplan run state, owned by sql/plan */
 	void *planner;				/* opaque pointer for the plan layer */
+	void *env;					/* statement environment of table scans (sql/plan pl_env) */
+	bool timing;				/* EXPLAIN ANALYZE: time every operator */
 };
 
 /* Initialise an ex_state from the session context (reads work_mem through
@@ -239,6 +242,12 @@ ex_op *ex_agg_new(ex_state *st, ex_op *child, int ngroups, sem_expr **groups, in
 typedef enum ex_jointype { EX_JOIN_INNER, EX_JOIN_LEFT, EX_JOIN_RIGHT, EX_JOIN_FULL, EX_JOIN_SEMI, EX_JOIN_ANTI } ex_jointype;
 ex_op *ex_join_new(ex_state *st, ex_jointype jt, ex_op *left, ex_op *right, int nkeys, sem_expr **lkeys,
 				   sem_expr **rkeys, const sem_builtin **eqs, sem_expr *qual, const sem_type *types);
+
+/* LATERAL nested loop (INNER or LEFT): for every left row, args (over the
+ * left row) are stored into st->xparams[ids[i]] and the right input is
+ * re-opened; qual over left ++ right. */
+ex_op *ex_lateral_new(ex_state *st, ex_jointype jt, ex_op *left, ex_op *right, int nargs, sem_expr **args,
+					  const int *ids, sem_expr *qual, const sem_type *types);
 
 /* Set operations over two inputs of the same column types. */
 typedef enum ex_setopkind { EX_UNION, EX_INTERSECT, EX_EXCEPT } ex_setopkind;

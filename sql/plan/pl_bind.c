@@ -627,7 +627,7 @@ static cm_status bind_const(pl_binder *b, const PgQuery__AConst *c, sem_expr **o
 
 cm_status pl_typename(pl_binder *b, const PgQuery__TypeName *tn, sem_type *out, cm_error *err)
 {
-	const char *names[8];
+	const char *names[8] = {0};
 	int n = 0;
 	for (size_t i = 0; i < tn->n_names && n < 8; i++)
 		names[n++] = node_str(tn->names[i]) ? node_str(tn->names[i]) : "";
@@ -1295,10 +1295,45 @@ static cm_status bind(pl_binder *b, const PgQuery__Node *n, sem_expr **out, cm_e
 		st = cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "row expressions are not supported yet");
 		at(err, n->row_expr->location);
 		break;
-	case PG_QUERY__NODE__NODE_COLLATE_CLAUSE:
-		st = cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "COLLATE is not supported yet");
-		at(err, n->collate_clause->location);
+	case PG_QUERY__NODE__NODE_A_INDIRECTION: {
+		/* [vcat] array subscripts a[i] (one dimension, no slices): the
+		 * built-in array_subscript(anyarray, int4) (sem_catfuncs.c) */
+		const PgQuery__AIndirection *ai = n->a_indirection;
+		sem_expr *cur;
+		st = bind(b, ai->arg, &cur, err);
+		for (size_t i = 0; st == CM_OK && i < ai->n_indirection; i++) {
+			const PgQuery__Node *ind = ai->indirection[i];
+			if (ind->node_case != PG_QUERY__NODE__NODE_A_INDICES || ind->a_indices->is_slice || !ind->a_indices->uidx) {
+				st = cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "this kind of indirection is not supported yet");
+				break;
+			}
+			sem_expr **args = cm_new_array(b->arena, sem_expr *, 2);
+			args[0] = cur;
+			st = bind(b, ind->a_indices->uidx, &args[1], err);
+			if (st == CM_OK)
+				st = call_named(b, "array_subscript", false, 2, args, -1, &cur, err);
+		}
+		if (st == CM_OK)
+			*out = cur;
 		break;
+	}
+	case PG_QUERY__NODE__NODE_COLLATE_CLAUSE: {
+		/* [vcat] COLLATE "default" / "C" / "POSIX" (optionally pg_catalog.):
+		 * text compares by code point in pgkv, which is what all three mean
+		 * here (psql's \d patterns use COLLATE pg_catalog.default) */
+		const PgQuery__CollateClause *cc = n->collate_clause;
+		const char *cn = cc->n_collname > 0 ? node_str(cc->collname[cc->n_collname - 1]) : NULL;
+		bool qual_ok = cc->n_collname == 1 ||
+					   (cc->n_collname == 2 && node_str(cc->collname[0]) && !strcmp(node_str(cc->collname[0]), "pg_catalog"));
+		if (!cn || !qual_ok || (strcmp(cn, "default") && strcmp(cn, "C") && strcmp(cn, "POSIX"))) {
+			st = cm_error_set(err, CM_E_UNDEFINED_OBJECT, "collation \"%s\" for encoding \"UTF8\" does not exist",
+							  cn ? cn : "");
+			at(err, cc->location);
+			break;
+		}
+		st = bind(b, cc->arg, out, err);
+		break;
+	}
 	default:
 		st = cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "expression type %d is not supported yet",
 						  (int) n->node_case);
@@ -1377,6 +1412,15 @@ static int figure(const PgQuery__Node *n, const char **name)
 			return 2;
 		}
 		return 0;
+	case PG_QUERY__NODE__NODE_A_INDIRECTION: {	/* [vcat] a[i]: the name of a (fields: the last one) */
+		const PgQuery__AIndirection *ai = n->a_indirection;
+		for (size_t i = ai->n_indirection; i > 0; i--)
+			if (node_str(ai->indirection[i - 1])) {
+				*name = node_str(ai->indirection[i - 1]);
+				return 2;
+			}
+		return figure(ai->arg, name);
+	}
 	case PG_QUERY__NODE__NODE_TYPE_CAST: {
 		int s = figure(n->type_cast->arg, name);
 		if (s <= 1 && n->type_cast->type_name && n->type_cast->type_name->n_names > 0) {

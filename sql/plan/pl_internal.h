@@ -21,6 +21,10 @@ typedef struct pl_binder {
 	pl_bind_env *env;
 	int depth;
 	struct pl_scope *scope;		/* query binder state (pl_query.c), NULL for bare expressions */
+	/* DML: the target table's RangeVar (its scan also yields the row handle,
+	 * named "ctid" and hidden from *), and what it resolved to */
+	const PgQuery__RangeVar *dml_target;
+	const pl_table *dml_table;
 } pl_binder;
 
 /* Hooks into pl_query.c for nodes that need the query context. */

@@ -35,6 +35,8 @@
 typedef enum pl_kind {
 	PL_RESULT, PL_VALUES, PL_SRF, PL_SCAN, PL_PROJECT, PL_FILTER, PL_JOIN, PL_AGG, PL_SORT, PL_LIMIT,
 	PL_DISTINCT, PL_SETOP, PL_WINDOW, PL_RECURSIVE, PL_WORKTABLE,
+	PL_LOCKROWS,	/* FOR UPDATE/SHARE: scan (the table), n strength 1 share / 2 update,
+					 * nkeys 0 wait / 1 NOWAIT / 2 SKIP LOCKED, pred re-checked */
 } pl_kind;
 
 typedef struct pl_node pl_node;
@@ -53,6 +55,10 @@ struct pl_node {
 	int nkeys;
 	sem_expr **lkeys, **rkeys;
 	const sem_builtin **eqs;
+	bool lateral;				/* JOIN: right side reruns per left row */
+	int nlat;					/* its parameters: latargs over the left row -> xparams[latids] */
+	sem_expr **latargs;
+	int *latids;
 	int naggs;
 	ex_aggdesc *aggs;
 	int nsort;
@@ -74,6 +80,7 @@ typedef struct pl_subplan {
 	int id;
 	pl_sublink_kind kind;
 	pl_node *plan;
+	bool correlated;			/* depends on the enclosing row: rerun on every call */
 	int nparams;				/* first nparams ext args set xparams[param_ids[i]] */
 	int *param_ids;
 	sem_expr *test;				/* ANY/ALL: over [lhs, subquery column] */
@@ -101,5 +108,16 @@ CM_MUST_CHECK cm_status pl_bind_select(pl_binder *b, const PgQuery__SelectStmt *
 									   cm_error *err);
 
 void pl_explain_node(const pl_node *n, int indent, cm_buf *out);
+
+/* EXPLAIN ANALYZE: operators built per node (set ex_state.planner to one
+ * before pl_build to collect them). */
+typedef struct pl_opmap {
+	int n, cap;
+	const pl_node **nodes;
+	ex_op **ops;
+} pl_opmap;
+void pl_explain_node_ex(const pl_node *n, int indent, const pl_opmap *map, cm_buf *out);
+/* Extra lines under a scan (index condition, coprocessor request). */
+void pl_scan_explain(const pl_scan_provider *p, int indent, const pl_opmap *map, cm_buf *out);
 
 #endif /* PGKV_PL_LOGICAL_H */

@@ -25,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sql/sem/sem_catfuncs.h"	/* [vcat] sem_func_returns_set */
 #include "sql/plan/pl_logical.h"
+#include "sql/plan/pl_table.h"
 #include "sql/sem/sem_array.h"
 #include "sql/sem/sem_builtins.h"
 #include "sql/sem/sem_type.h"
@@ -40,6 +42,7 @@ typedef struct pl_nsitem {
 	int ncols;
 	const char **names;
 	sem_expr **exprs;		/* over the FROM row */
+	sem_expr *ctid;			/* DML target: the row handle, found by name "ctid" only */
 } pl_nsitem;
 
 typedef struct pl_scope pl_scope;
@@ -63,6 +66,7 @@ typedef enum pl_ek {
 } pl_ek;
 
 typedef struct pl_outer {
+	bool correlated;		/* reads a parameter of an enclosing query (maybe set further out) */
 	int n, cap;
 	sem_expr **args;
 	int *ids;
@@ -371,6 +375,8 @@ static pl_nsitem *items_shift(pl_binder *b, pl_nsitem *list, int by)
 		c->exprs = cm_new_array(b->arena, sem_expr *, it->ncols > 0 ? it->ncols : 1);
 		for (int i = 0; i < it->ncols; i++)
 			c->exprs[i] = shift(b, it->exprs[i], by);
+		if (it->ctid)
+			c->ctid = shift(b, it->ctid, by);
 		if (tail)
 			tail->next = c;
 		else
@@ -408,6 +414,10 @@ static cm_status lookup(pl_binder *b, pl_scope *sc, const char *const *names, in
 				hit = it->exprs[i];
 			}
 		}
+		if (!hit && strcmp(names[0], "ctid") == 0)
+			for (pl_nsitem *it = sc->items; it && !hit; it = it->next)
+				if (it->ctid)
+					hit = it->ctid;
 		if (hit) {
 			*out = copy_at(b, hit, loc);
 			*found = true;
@@ -428,6 +438,8 @@ static cm_status lookup(pl_binder *b, pl_scope *sc, const char *const *names, in
 			}
 			hit = it->exprs[i];
 		}
+		if (!hit && it->ctid && strcmp(col, "ctid") == 0)
+			hit = it->ctid;
 		if (!hit) {
 			cm_error_set(err, CM_E_UNDEFINED_COLUMN, "column %s.%s does not exist", rel, col);
 			return errat(err, loc);
@@ -454,7 +466,11 @@ static cm_status colref_cb(void *arg, const char *const *names, int n, int locat
 			*out = e;
 			return CM_OK;
 		}
-		/* outer reference: an executor parameter set by the subplan below sc */
+		/* outer reference: an executor parameter set by the subplan below sc;
+		 * every subquery between here and sc depends on it */
+		for (pl_scope *t = b->scope; t && t != sc; t = t->parent)
+			if (t->outer)
+				t->outer->correlated = true;
 		pl_outer *o = prev->outer;
 		if (!o) {
 			cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "this outer reference is not supported");
@@ -941,7 +957,7 @@ cm_status pl_q_funccall(pl_binder *b, const PgQuery__FuncCall *fc, bool *handled
 		*handled = true;
 		return bind_agg(b, sc, fc, name, out, err);
 	}
-	if ((strcmp(name, "generate_series") == 0 || strcmp(name, "unnest") == 0) && sc->ek != EK_FROMFUNC) {
+	if (sem_func_returns_set(name) && sc->ek != EK_FROMFUNC) {	/* [vcat] any set-returning built-in */
 		*handled = true;
 		if (sc->ek != EK_TARGET) {
 			cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "set-returning functions are not allowed in %s",
@@ -954,9 +970,14 @@ cm_status pl_q_funccall(pl_binder *b, const PgQuery__FuncCall *fc, bool *handled
 		}
 		int n = (int) fc->n_args;
 		sem_expr **args = cm_new_array(b->arena, sem_expr *, n + 1);
+		int before = sc->nsrfs;
 		for (int i = 0; i < n; i++)
 			if (pl_bind_node(b, fc->args[i], &args[i], err) != CM_OK)
 				return CM_ERROR;
+		if (sc->nsrfs != before) {
+			cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "set-returning functions as arguments of set-returning functions are not supported yet");
+			return errat(err, fc->location);
+		}
 		sem_expr *call;
 		if (pl_call_named(b, name, false, n, args, fc->location, &call, err) != CM_OK)
 			return CM_ERROR;
@@ -1049,6 +1070,7 @@ cm_status pl_q_sublink(pl_binder *b, const PgQuery__SubLink *sl, sem_expr **out,
 	}
 	sp->nparams = outer->n;
 	sp->param_ids = outer->ids;
+	sp->correlated = outer->correlated || outer->n > 0;
 	sem_expr *e = sem_expr_new(b->arena, SEM_EXPR_EXTERN, rt, sl->location);
 	e->u.ext.fn = pl_subplan_fn;
 	e->u.ext.arg = sp;
@@ -1071,7 +1093,10 @@ typedef struct from_result {
 	int width;
 } from_result;
 
-static cm_status plan_from_item(pl_binder *b, pl_scope *sc, const PgQuery__Node *n, from_result *out, cm_error *err);
+static cm_status plan_from_item(pl_binder *b, pl_scope *sc, const PgQuery__Node *n, from_result *out, pl_scope *lat,
+							  pl_outer *latouter, cm_error *err);
+static pl_scope *lateral_scope(pl_binder *b, pl_scope *sc, pl_nsitem *left);
+static bool set_lateral(pl_node *j, pl_outer *o);
 
 static pl_cte *find_cte(pl_scope *sc, const char *name)
 {
@@ -1251,14 +1276,35 @@ static cm_status plan_rangevar(pl_binder *b, pl_scope *sc, const PgQuery__RangeV
 						   &t, err) != CM_OK)
 			return errat(err, rv->location);
 		if (t) {
-			pl_node *n = new_node(b, PL_SCAN, t->ncols);
+			bool target = rv == b->dml_target && t->ref;
+			pl_node *n = new_node(b, PL_SCAN, t->ncols + (target ? 1 : 0));
 			memcpy(n->types, t->coltypes, sizeof(sem_type) * (size_t) t->ncols);
 			n->scan = t->scan;
 			n->label = t->name;
+			if (target) {
+				/* the row handle rides along after the columns, hidden from * */
+				pl_scanspec *sp = cm_new(b->arena, pl_scanspec);
+				*sp = *pl_scan_spec(t->scan);
+				sp->with_handle = true;
+				n->scan = pl_scan_provider_new(b->arena, sp);
+				n->types[t->ncols] = (sem_type){SEM_INT8OID, -1};
+				b->dml_table = t;
+			}
 			const char **names = alias_names(b, rv->alias, t->ncols, t->colnames, rv->location, err);
 			if (!names)
 				return CM_ERROR;
-			*out = item_over(b, n, alias, names);
+			if (!target) {
+				*out = item_over(b, n, alias, names);
+				return CM_OK;
+			}
+			out->node = n;
+			out->width = n->ncols;
+			out->items = new_item(b, alias, t->ncols);
+			for (int i = 0; i < t->ncols; i++) {
+				out->items->names[i] = names[i];
+				out->items->exprs[i] = sem_expr_column(b->arena, i, n->types[i], -1);
+			}
+			out->items->ctid = sem_expr_column(b->arena, t->ncols, n->types[t->ncols], -1);
 			return CM_OK;
 		}
 	}
@@ -1270,7 +1316,7 @@ static cm_status plan_rangevar(pl_binder *b, pl_scope *sc, const PgQuery__RangeV
 }
 
 static cm_status plan_rangefunc(pl_binder *b, pl_scope *sc, const PgQuery__RangeFunction *rf, from_result *out,
-								cm_error *err)
+								pl_scope *lat, pl_outer *latouter, cm_error *err)
 {
 	if (rf->is_rowsfrom || rf->n_functions != 1) {
 		cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "ROWS FROM is not supported yet");
@@ -1283,11 +1329,11 @@ static cm_status plan_rangefunc(pl_binder *b, pl_scope *sc, const PgQuery__Range
 		cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "column definition lists are not supported");
 		return CM_ERROR;
 	}
-	/* arguments see no FROM items of this level (LATERAL is not supported yet) */
+	/* arguments see the earlier FROM items (functions in FROM are implicitly LATERAL) */
 	pl_scope tmp;
 	memset(&tmp, 0, sizeof tmp);
-	tmp.parent = sc->parent;
-	tmp.outer = sc->outer;
+	tmp.parent = lat ? lat : sc->parent;
+	tmp.outer = lat ? latouter : sc->outer;
 	tmp.cte_parent = sc;
 	tmp.q = sc->q;
 	sem_expr *e;
@@ -1297,8 +1343,7 @@ static cm_status plan_rangefunc(pl_binder *b, pl_scope *sc, const PgQuery__Range
 		return CM_ERROR;
 	const char *fname = fn->node_case == PG_QUERY__NODE__NODE_FUNC_CALL ? pl_figure_colname(fn) : "?column?";
 	pl_node *n;
-	bool is_srf = e->kind == SEM_EXPR_FUNC && (strcmp(e->u.func.fn->name, "generate_series") == 0 ||
-											   strcmp(e->u.func.fn->name, "unnest") == 0);
+	bool is_srf = e->kind == SEM_EXPR_FUNC && sem_func_returns_set(e->u.func.fn->name);	/* [vcat] */
 	if (is_srf) {
 		n = new_node(b, PL_SRF, 1 + (rf->ordinality ? 1 : 0));
 		n->n = 1;
@@ -1420,9 +1465,14 @@ static pl_nsitem *find_visible_col(pl_nsitem *items, const char *name, int *idx,
 
 static cm_status plan_join(pl_binder *b, pl_scope *sc, const PgQuery__JoinExpr *je, from_result *out, cm_error *err)
 {
-	from_result l, r;
-	if (plan_from_item(b, sc, je->larg, &l, err) != CM_OK || plan_from_item(b, sc, je->rarg, &r, err) != CM_OK)
+	from_result l = {0}, r = {0};
+	if (plan_from_item(b, sc, je->larg, &l, NULL, NULL, err) != CM_OK)
 		return CM_ERROR;
+	pl_scope *lat = lateral_scope(b, sc, l.items);
+	pl_outer *latouter = cm_new(b->arena, pl_outer);
+	if (plan_from_item(b, sc, je->rarg, &r, lat, latouter, err) != CM_OK)
+		return CM_ERROR;
+	b->scope = sc;
 	ex_jointype jt;
 	switch (je->jointype) {
 	case PG_QUERY__JOIN_TYPE__JOIN_INNER: jt = EX_JOIN_INNER; break;
@@ -1438,6 +1488,11 @@ static cm_status plan_join(pl_binder *b, pl_scope *sc, const PgQuery__JoinExpr *
 	j->jt = jt;
 	j->left = l.node;
 	j->right = r.node;
+	if (set_lateral(j, latouter) && jt != EX_JOIN_INNER && jt != EX_JOIN_LEFT) {
+		cm_error_set(err, CM_E_INVALID_COLUMN_REFERENCE, "invalid reference to FROM-clause entry for table");
+		cm_error_detail(err, "The combining JOIN type must be INNER or LEFT for a LATERAL reference.");
+		return CM_ERROR;
+	}
 	memcpy(j->types, l.node->types, sizeof(sem_type) * (size_t) wl);
 	memcpy(j->types + wl, r.node->types, sizeof(sem_type) * (size_t) wr);
 	/* USING / NATURAL column list */
@@ -1526,7 +1581,9 @@ static cm_status plan_join(pl_binder *b, pl_scope *sc, const PgQuery__JoinExpr *
 			pl_coerce_bool(b, &qual, "JOIN/ON", err) != CM_OK)
 			return CM_ERROR;
 	}
-	if (qual && split_join_qual(b, j, qual, wl, wr, err) != CM_OK)
+	if (qual && j->nlat)
+		j->pred = qual;	/* the lateral nested loop evaluates the whole condition */
+	else if (qual && split_join_qual(b, j, qual, wl, wr, err) != CM_OK)
 		return CM_ERROR;
 	/* the join's own namespace item: merged columns, then the others */
 	int total = 0;
@@ -1581,20 +1638,46 @@ static cm_status plan_join(pl_binder *b, pl_scope *sc, const PgQuery__JoinExpr *
 	return CM_OK;
 }
 
-static cm_status plan_from_item(pl_binder *b, pl_scope *sc, const PgQuery__Node *n, from_result *out, cm_error *err)
+/* The scope a LATERAL item sees: the FROM items to its left, at this query level. */
+static pl_scope *lateral_scope(pl_binder *b, pl_scope *sc, pl_nsitem *left)
+{
+	pl_scope *l = cm_new(b->arena, pl_scope);
+	l->parent = sc->parent;
+	l->outer = sc->outer;
+	l->cte_parent = sc;
+	l->q = sc->q;
+	l->items = left;
+	return l;
+}
+
+/* Make j a lateral nested loop if its right side referenced the left one. */
+static bool set_lateral(pl_node *j, pl_outer *o)
+{
+	if (o->n == 0 && !o->correlated)
+		return false;
+	j->nlat = o->n;
+	j->latargs = o->args;
+	j->latids = o->ids;
+	j->lateral = true;
+	return true;
+}
+
+static cm_status plan_from_item(pl_binder *b, pl_scope *sc, const PgQuery__Node *n, from_result *out, pl_scope *lat,
+							  pl_outer *latouter, cm_error *err)
 {
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_RANGE_VAR:
 		return plan_rangevar(b, sc, n->range_var, out, err);
 	case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: {
 		const PgQuery__RangeSubselect *rs = n->range_subselect;
-		if (rs->lateral)
-			return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "LATERAL is not supported yet");
 		if (!rs->alias)
 			return cm_error_set(err, CM_E_SYNTAX_ERROR, "subquery in FROM must have an alias");
 		pl_query_result r;
 		pl_scope *saved = b->scope;
-		if (plan_stmt(b, NULL, NULL, sc, rs->subquery->select_stmt, true, &r, err) != CM_OK)
+		/* LATERAL: the earlier FROM items are an enclosing scope whose columns
+		 * become executor parameters set by the lateral nested loop */
+		if (plan_stmt(b, rs->lateral && lat ? lat : NULL, rs->lateral && lat ? latouter : NULL, sc,
+					  rs->subquery->select_stmt, true, &r, err) != CM_OK)
 			return CM_ERROR;
 		b->scope = saved;
 		const char **names = alias_names(b, rs->alias, r.ncols, r.names, -1, err);
@@ -1604,9 +1687,7 @@ static cm_status plan_from_item(pl_binder *b, pl_scope *sc, const PgQuery__Node 
 		return CM_OK;
 	}
 	case PG_QUERY__NODE__NODE_RANGE_FUNCTION:
-		if (n->range_function->lateral)
-			return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "LATERAL is not supported yet");
-		return plan_rangefunc(b, sc, n->range_function, out, err);
+		return plan_rangefunc(b, sc, n->range_function, out, lat, latouter, err);
 	case PG_QUERY__NODE__NODE_JOIN_EXPR:
 		return plan_join(b, sc, n->join_expr, out, err);
 	default:
@@ -1622,15 +1703,19 @@ static cm_status plan_from(pl_binder *b, pl_scope *sc, const PgQuery__SelectStmt
 		out->width = 0;
 		return CM_OK;
 	}
-	from_result acc;
-	if (plan_from_item(b, sc, s->from_clause[0], &acc, err) != CM_OK)
+	from_result acc = {0};
+	if (plan_from_item(b, sc, s->from_clause[0], &acc, NULL, NULL, err) != CM_OK)
 		return CM_ERROR;
 	for (size_t i = 1; i < s->n_from_clause; i++) {
-		from_result r;
-		if (plan_from_item(b, sc, s->from_clause[i], &r, err) != CM_OK)
+		from_result r = {0};
+		pl_scope *lat = lateral_scope(b, sc, acc.items);
+		pl_outer *latouter = cm_new(b->arena, pl_outer);
+		if (plan_from_item(b, sc, s->from_clause[i], &r, lat, latouter, err) != CM_OK)
 			return CM_ERROR;
+		b->scope = sc;
 		pl_node *j = new_node(b, PL_JOIN, acc.width + r.width);
 		j->jt = EX_JOIN_INNER;
+		set_lateral(j, latouter);
 		j->left = acc.node;
 		j->right = r.node;
 		memcpy(j->types, acc.node->types, sizeof(sem_type) * (size_t) acc.width);
@@ -1777,12 +1862,21 @@ static cm_status plan_simple(pl_binder *b, pl_scope *sc, const PgQuery__SelectSt
 {
 	if (s->into_clause)
 		return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "SELECT INTO is not supported yet");
-	if (s->n_locking_clause)
-		return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "FOR UPDATE/SHARE is not supported yet");
+	const PgQuery__LockingClause *lc = NULL;
+	if (s->n_locking_clause) {
+		/* FOR UPDATE / SHARE: one stored table in FROM; its scan yields the
+		 * row handle, and a LockRows node after WHERE locks and re-checks */
+		lc = s->locking_clause[0]->locking_clause;
+		if (s->n_from_clause != 1 || s->from_clause[0]->node_case != PG_QUERY__NODE__NODE_RANGE_VAR ||
+			s->n_group_clause || s->n_distinct_clause || s->having_clause)
+			return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED,
+								"FOR UPDATE/SHARE is supported for a single table without GROUP BY or DISTINCT");
+		b->dml_target = s->from_clause[0]->range_var;
+	}
 	if (s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
 		return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "FETCH ... WITH TIES is not supported yet");
 	sc->stmt = s;
-	from_result fr;
+	from_result fr = {0};
 	if (plan_from(b, sc, s, &fr, err) != CM_OK)
 		return CM_ERROR;
 	sc->items = fr.items;
@@ -1802,6 +1896,33 @@ static cm_status plan_simple(pl_binder *b, pl_scope *sc, const PgQuery__SelectSt
 		if (bind_in(b, sc, EK_WHERE, s->where_clause, &where, err) != CM_OK ||
 			pl_coerce_bool(b, &where, "WHERE", err) != CM_OK)
 			return CM_ERROR;
+	}
+	if (lc) {
+		if (!b->dml_table || node->kind != PL_SCAN)
+			return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "FOR UPDATE/SHARE needs a stored table");
+		b->dml_target = NULL;
+		b->dml_table = NULL;
+		pl_node *f = node;
+		if (where) {
+			f = new_node(b, PL_FILTER, node->ncols);
+			memcpy(f->types, node->types, sizeof(sem_type) * (size_t) node->ncols);
+			f->left = node;
+			f->pred = where;
+		}
+		pl_node *lr = new_node(b, PL_LOCKROWS, node->ncols);
+		memcpy(lr->types, node->types, sizeof(sem_type) * (size_t) node->ncols);
+		lr->left = f;
+		lr->pred = where;
+		lr->scan = node->scan;
+		lr->n = lc->strength == PG_QUERY__LOCK_CLAUSE_STRENGTH__LCS_FORUPDATE ||
+						lc->strength == PG_QUERY__LOCK_CLAUSE_STRENGTH__LCS_FORNOKEYUPDATE
+					? 2
+					: 1;
+		lr->nkeys = lc->wait_policy == PG_QUERY__LOCK_WAIT_POLICY__LockWaitError   ? 1
+					: lc->wait_policy == PG_QUERY__LOCK_WAIT_POLICY__LockWaitSkip ? 2
+																				  : 0;
+		node = lr;
+		where = NULL;
 	}
 	/* target list (with * expansion) */
 	int cap = (int) s->n_target_list + 16, nt = 0;
@@ -1864,13 +1985,19 @@ static cm_status plan_simple(pl_binder *b, pl_scope *sc, const PgQuery__SelectSt
 	}
 	/* GROUP BY */
 	int ng = 0;
+	bool empty_group = false;
 	sem_expr **groups = cm_new_array(b->arena, sem_expr *, s->n_group_clause + 1);
 	for (size_t i = 0; i < s->n_group_clause; i++) {
 		const PgQuery__Node *g = s->group_clause[i];
 		sem_expr *e = NULL;
 		int pos;
-		if (g->node_case == PG_QUERY__NODE__NODE_GROUPING_SET)
+		if (g->node_case == PG_QUERY__NODE__NODE_GROUPING_SET) {
+			if (g->grouping_set->kind == PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_EMPTY && g->grouping_set->n_content == 0) {
+				empty_group = true;	/* GROUP BY (): one group */
+				continue;
+			}
 			return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "GROUPING SETS, ROLLUP and CUBE are not supported yet");
+		}
 		if (is_int_const(g, &pos)) {
 			if (pos < 1 || pos > nt) {
 				cm_error_set(err, CM_E_INVALID_COLUMN_REFERENCE, "GROUP BY position %d is not in select list", pos);
@@ -2007,7 +2134,7 @@ static cm_status plan_simple(pl_binder *b, pl_scope *sc, const PgQuery__SelectSt
 		f->pred = where;
 		node = f;
 	}
-	if (sc->naggs > 0 || ng > 0 || having) {
+	if (sc->naggs > 0 || ng > 0 || having || empty_group) {
 		pl_node *a = new_node(b, PL_AGG, ng + sc->naggs);
 		a->left = node;
 		a->n = ng;

@@ -16,6 +16,7 @@
 
 #include "sql/exec/ex_internal.h"
 #include "sql/plan/pl_logical.h"
+#include "sql/plan/pl_table.h"
 #include "sql/sem/sem_array.h"
 
 typedef struct build_ctx {
@@ -25,7 +26,37 @@ typedef struct build_ctx {
 	ex_op *recops[16];
 } build_ctx;
 
+static cm_status build_node(build_ctx *bc, pl_node *n, ex_op **out, cm_error *err);
+
+/* EXPLAIN ANALYZE: remember which operator runs which node. */
+static void opmap_add(pl_opmap *m, cm_arena *a, const pl_node *n, ex_op *op)
+{
+	if (m->n == m->cap) {
+		int nc = m->cap ? m->cap * 2 : 32;
+		const pl_node **nn = cm_new_array(a, const pl_node *, nc);
+		ex_op **no = cm_new_array(a, ex_op *, nc);
+		if (m->n) {
+			memcpy(nn, m->nodes, sizeof(pl_node *) * (size_t) m->n);
+			memcpy(no, m->ops, sizeof(ex_op *) * (size_t) m->n);
+		}
+		m->nodes = nn;
+		m->ops = no;
+		m->cap = nc;
+	}
+	m->nodes[m->n] = n;
+	m->ops[m->n++] = op;
+}
+
 static cm_status build(build_ctx *bc, pl_node *n, ex_op **out, cm_error *err)
+{
+	if (build_node(bc, n, out, err) != CM_OK)
+		return CM_ERROR;
+	if (bc->st->planner)
+		opmap_add(bc->st->planner, bc->st->arena, n, *out);
+	return CM_OK;
+}
+
+static cm_status build_node(build_ctx *bc, pl_node *n, ex_op **out, cm_error *err)
 {
 	ex_state *st = bc->st;
 	ex_op *l = NULL, *r = NULL;
@@ -57,6 +88,10 @@ static cm_status build(build_ctx *bc, pl_node *n, ex_op **out, cm_error *err)
 		*out = ex_filter_new(st, l, n->pred);
 		return CM_OK;
 	case PL_JOIN:
+		if (n->lateral) {
+			*out = ex_lateral_new(st, n->jt, l, r, n->nlat, n->latargs, n->latids, n->pred, n->types);
+			return CM_OK;
+		}
 		*out = ex_join_new(st, n->jt, l, r, n->nkeys, n->lkeys, n->rkeys, n->eqs, n->pred, n->types);
 		return CM_OK;
 	case PL_AGG:
@@ -91,6 +126,13 @@ static cm_status build(build_ctx *bc, pl_node *n, ex_op **out, cm_error *err)
 			return CM_ERROR;
 		ex_recursive_set_rec(ru, r);
 		*out = ru;
+		return CM_OK;
+	}
+	case PL_LOCKROWS: {
+		pl_scanspec *sp = pl_scan_spec(n->scan);
+		if (!sp)
+			return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "FOR UPDATE/SHARE needs a stored table");
+		*out = pl_lockrows_new(st, l, sp->ref, sp->ref->nvis, n->pred, n->nkeys);
 		return CM_OK;
 	}
 	case PL_WORKTABLE:
@@ -131,7 +173,13 @@ typedef struct sub_run {
 	ex_rowstore rows;		/* ANY / ALL, uncorrelated */
 	bool have_rows;
 	bool running;
+	cm_arena *argarena;		/* this call's parameter values */
 } sub_run;
+
+static void destroy_arena(void *p)
+{
+	cm_arena_destroy(p);
+}
 
 static cm_status run_any(sem_ctx *ctx, const pl_subplan *sp, const sem_datum *lhs, sem_datum **rows, int64_t n,
 						 ex_op *op, sem_datum *out, cm_error *err)
@@ -171,10 +219,12 @@ cm_status pl_subplan_fn(sem_ctx *ctx, const sem_expr *e, const sem_datum *args, 
 		if (pl_build(st, sp->plan, &run->op, err) != CM_OK)
 			return CM_ERROR;
 		ex_rowstore_init(&run->rows, st, run->op->ncols, run->op->types, "subquery");
+		run->argarena = cm_arena_create(0);
+		cm_arena_on_reset(st->arena, destroy_arena, run->argarena);
 		st->subplans[sp->id] = run;
 	}
 	memset(out, 0, sizeof *out);
-	bool correlated = sp->nparams > 0;
+	bool correlated = sp->correlated;
 	const sem_datum *lhs = sp->kind == PL_SUB_ANY || sp->kind == PL_SUB_ALL ? &args[sp->nparams] : NULL;
 	if (!correlated && run->cached) {
 		ex_datum_copy(ctx->arena, e->type.oid, &run->value, out);
@@ -184,8 +234,10 @@ cm_status pl_subplan_fn(sem_ctx *ctx, const sem_expr *e, const sem_datum *args, 
 		return run_any(ctx, sp, lhs, run->rows.rows, run->rows.n, run->op, out, err);
 	if (run->running)
 		return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "recursive subquery evaluation is not supported");
+	/* the previous call's values are dead: nested subplans read them only during a call */
+	cm_arena_reset(run->argarena);
 	for (int i = 0; i < sp->nparams; i++)
-		ex_datum_copy(st->arena, e->u.ext.args[i]->type.oid, &args[i], &st->xparams[sp->param_ids[i]]);
+		ex_datum_copy(run->argarena, e->u.ext.args[i]->type.oid, &args[i], &st->xparams[sp->param_ids[i]]);
 	run->running = true;
 	cm_status s = ex_open(run->op, err);
 	int64_t count = 0;
@@ -304,7 +356,7 @@ static const char *jt_name(ex_jointype jt)
 	}
 }
 
-void pl_explain_node(const pl_node *n, int indent, cm_buf *out)
+void pl_explain_node_ex(const pl_node *n, int indent, const pl_opmap *map, cm_buf *out)
 {
 	if (indent > 0) {
 		for (int i = 0; i < indent - 6; i++)
@@ -324,7 +376,9 @@ void pl_explain_node(const pl_node *n, int indent, cm_buf *out)
 	case PL_PROJECT: cm_buf_printf(out, "Project (%d columns)", n->n); break;
 	case PL_FILTER: cm_buf_puts(out, "Filter"); break;
 	case PL_JOIN:
-		if (n->nkeys)
+		if (n->lateral)
+			cm_buf_printf(out, "Nested Loop%s (lateral)", n->jt == EX_JOIN_LEFT ? " Left Join" : "");
+		else if (n->nkeys)
 			cm_buf_printf(out, "Hash %s%sJoin (%d keys%s)", jt_name(n->jt), n->jt == EX_JOIN_INNER ? "" : " ", n->nkeys,
 						  n->pred ? ", join filter" : "");
 		else
@@ -350,11 +404,30 @@ void pl_explain_node(const pl_node *n, int indent, cm_buf *out)
 	case PL_WINDOW: cm_buf_printf(out, "WindowAgg (%d functions)", n->nwin); break;
 	case PL_RECURSIVE: cm_buf_printf(out, "Recursive Union (%s)", n->label ? n->label : ""); break;
 	case PL_WORKTABLE: cm_buf_printf(out, "WorkTable Scan on %s", n->label ? n->label : ""); break;
+	case PL_LOCKROWS: cm_buf_puts(out, "LockRows"); break;
+	}
+	if (map) {
+		const ex_op *op = NULL;
+		for (int i = 0; i < map->n; i++)
+			if (map->nodes[i] == n)
+				op = map->ops[i];
+		if (op)
+			cm_buf_printf(out, " (actual time=%.3f rows=%lld loops=%lld)", (double) op->time_ns / 1e6,
+						  (long long) op->rows_out, (long long) op->loops);
+		else
+			cm_buf_puts(out, " (never executed)");
 	}
 	cm_buf_putc(out, '\n');
-	int ci = indent == 0 ? 6 : indent + 6;
+	int ci = indent == 0 ? 8 : indent + 6;
+	if (n->kind == PL_SCAN && n->scan)
+		pl_scan_explain(n->scan, ci, map, out);
 	if (n->left)
-		pl_explain_node(n->left, ci, out);
+		pl_explain_node_ex(n->left, ci, map, out);
 	if (n->right)
-		pl_explain_node(n->right, ci, out);
+		pl_explain_node_ex(n->right, ci, map, out);
+}
+
+void pl_explain_node(const pl_node *n, int indent, cm_buf *out)
+{
+	pl_explain_node_ex(n, indent, NULL, out);
 }

@@ -13,8 +13,10 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "sql/plan/pl_logical.h"
+#include "sql/plan/pl_table.h"
 #include "sql/sem/sem_type.h"
 
 #define PL_MAX_PARAMS 65535
@@ -27,6 +29,7 @@ struct pl_plan {
 	sem_oid *param_types;
 	int nxparams;
 	int nsubplans;
+	const char *catver;		/* catalog version of the tables read, NULL if none */
 };
 
 struct pl_cursor {
@@ -53,8 +56,14 @@ cm_status pl_plan_select(cm_arena *arena, sem_ctx *ctx, const PgQuery__Node *stm
 	pl_bind_env env = {ptypes, &np, PL_MAX_PARAMS, NULL, NULL};
 	pl_binder b = {arena, ctx, query, &env, 0, NULL};
 	pl_query_result r;
+	pl_env *penv = pl_env_get();
+	int resolved0 = penv ? penv->nresolved : 0;
 	if (pl_bind_select(&b, stmt->select_stmt, &r, err) != CM_OK)
 		return CM_ERROR;
+	if (pl_optimize_scans(&b, &r.node, err) != CM_OK)
+		return CM_ERROR;
+	if (penv && penv->nresolved > resolved0 && penv->view)
+		p->catver = cm_strdup(arena, penv->view->version);
 	for (int i = 0; i < np; i++) {
 		if (ptypes[i] == 0 || ptypes[i] == SEM_UNKNOWNOID)
 			return cm_error_set(err, CM_E_INDETERMINATE_DATATYPE, "could not determine data type of parameter $%d",
@@ -80,7 +89,15 @@ const pl_column *pl_plan_cols(const pl_plan *p) { return p->cols; }
 int pl_plan_nparams(const pl_plan *p) { return p->nparams; }
 const sem_oid *pl_plan_param_types(const pl_plan *p) { return p->param_types; }
 
+const char *pl_plan_catalog_version(const pl_plan *p) { return p->catver; }
+
 cm_status pl_open(pl_plan *plan, sem_ctx *ctx, const sem_datum *params, pl_cursor **out, cm_error *err)
+{
+	return pl_open_env(plan, ctx, params, NULL, out, err);
+}
+
+cm_status pl_open_env(pl_plan *plan, sem_ctx *ctx, const sem_datum *params, pl_env *env, pl_cursor **out,
+					  cm_error *err)
 {
 	if (plan->nparams > 0 && !params)
 		return cm_error_set(err, CM_E_PROTOCOL_VIOLATION,
@@ -88,6 +105,7 @@ cm_status pl_open(pl_plan *plan, sem_ctx *ctx, const sem_datum *params, pl_curso
 	pl_cursor *c = cm_new(ctx->arena, pl_cursor);
 	c->plan = plan;
 	c->st = ex_state_new(ctx, params, plan->nxparams, plan->nsubplans);
+	c->st->env = env;
 	if (pl_build(c->st, plan->root, &c->op, err) != CM_OK)
 		return CM_ERROR;
 	if (ex_open(c->op, err) != CM_OK)
@@ -120,4 +138,37 @@ cm_status pl_next(pl_cursor *c, sem_datum *row, bool *done, cm_error *err)
 void pl_explain(const pl_plan *p, cm_buf *out)
 {
 	pl_explain_node(p->root, 0, out);
+}
+
+cm_status pl_explain_analyze(pl_plan *plan, sem_ctx *ctx, const sem_datum *params, pl_env *env, cm_buf *out,
+							 cm_error *err)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pl_cursor *c = cm_new(ctx->arena, pl_cursor);
+	c->plan = plan;
+	c->st = ex_state_new(ctx, params, plan->nxparams, plan->nsubplans);
+	c->st->env = env;
+	c->st->timing = true;
+	pl_opmap *map = cm_new(ctx->arena, pl_opmap);
+	c->st->planner = map;
+	if (pl_build(c->st, plan->root, &c->op, err) != CM_OK)
+		return CM_ERROR;
+	if (ex_open(c->op, err) != CM_OK)
+		return CM_ERROR;
+	for (;;) {
+		ex_batch *b;
+		if (ex_next(c->op, &b, err) != CM_OK) {
+			ex_close(c->op);
+			return CM_ERROR;
+		}
+		if (!b)
+			break;
+	}
+	ex_close(c->op);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pl_explain_node_ex(plan->root, 0, map, out);
+	cm_buf_printf(out, "Execution Time: %.3f ms\n",
+				  (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6);
+	return CM_OK;
 }

@@ -65,6 +65,15 @@ const sem_oid *pl_plan_param_types(const pl_plan *p);
 CM_MUST_CHECK cm_status pl_open(pl_plan *plan, sem_ctx *ctx, const sem_datum *params, pl_cursor **out,
 								cm_error *err);
 
+/* pl_open with a statement environment (pl_table.h pl_env: transaction and
+ * catalog view the table scans read through); pl_open uses none. */
+struct pl_env;
+CM_MUST_CHECK cm_status pl_open_env(pl_plan *plan, sem_ctx *ctx, const sem_datum *params, struct pl_env *env,
+									pl_cursor **out, cm_error *err);
+
+/* Catalog version the plan was made against (NULL: it reads no table). */
+const char *pl_plan_catalog_version(const pl_plan *p);
+
 /* Fills row[0..ncols-1]; *done=true when exhausted (row untouched). */
 CM_MUST_CHECK cm_status pl_next(pl_cursor *c, sem_datum *row, bool *done, cm_error *err);
 
@@ -130,6 +139,7 @@ typedef struct pl_table {
 	const char **colnames;
 	const sem_type *coltypes;
 	const pl_scan_provider *scan;
+	void *ref;				/* catalog tables: their pl_tabref (pl_table.h), else NULL */
 } pl_table;
 
 /* *out = NULL: no such table (the binder reports 42P01). */

@@ -84,6 +84,7 @@ int sem_datum_compare(sem_oid oid, const sem_datum *a, const sem_datum *b)
 	case SEM_INT2OID: case SEM_INT4OID: case SEM_INT8OID: case SEM_CHAROID:
 		return a->v.i < b->v.i ? -1 : a->v.i > b->v.i ? 1 : 0;
 	case SEM_OIDOID: case SEM_REGCLASSOID: case SEM_REGTYPEOID: case SEM_REGPROCOID:
+	case SEM_REGNAMESPACEOID: case SEM_REGROLEOID: /* [vcat] */
 		return (uint32_t) a->v.i < (uint32_t) b->v.i ? -1 : (uint32_t) a->v.i > (uint32_t) b->v.i ? 1 : 0;
 	case SEM_FLOAT4OID: case SEM_FLOAT8OID:
 		return cmp_float(a->v.f, b->v.f);

@@ -347,6 +347,17 @@ static const cast_row casts[] = {
 	F(SEM_INT4OID, SEM_REGCLASSOID, 'i', c_int4_oid),
 	F(SEM_INT8OID, SEM_REGTYPEOID, 'i', c_int8_oid),
 	F(SEM_INT4OID, SEM_REGTYPEOID, 'i', c_int4_oid),
+	/* [vcat] the other reg* types and regproc from integers, as pg_cast */
+	B(SEM_OIDOID, SEM_REGNAMESPACEOID, 'i'),
+	B(SEM_REGNAMESPACEOID, SEM_OIDOID, 'i'),
+	B(SEM_OIDOID, SEM_REGROLEOID, 'i'),
+	B(SEM_REGROLEOID, SEM_OIDOID, 'i'),
+	F(SEM_INT8OID, SEM_REGPROCOID, 'i', c_int8_oid),
+	F(SEM_INT4OID, SEM_REGPROCOID, 'i', c_int4_oid),
+	F(SEM_INT8OID, SEM_REGNAMESPACEOID, 'i', c_int8_oid),
+	F(SEM_INT4OID, SEM_REGNAMESPACEOID, 'i', c_int4_oid),
+	F(SEM_INT8OID, SEM_REGROLEOID, 'i', c_int8_oid),
+	F(SEM_INT4OID, SEM_REGROLEOID, 'i', c_int4_oid),
 	B(SEM_JSONOID, SEM_JSONBOID, 'a'),
 	B(SEM_JSONBOID, SEM_JSONOID, 'a'),
 };

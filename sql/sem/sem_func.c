@@ -14,6 +14,7 @@
 
 #include "sql/sem/sem_array.h"
 #include "sql/sem/sem_builtins.h"
+#include "sql/sem/sem_catfuncs.h"
 
 static sem_builtin *reg;
 static size_t nreg, capreg;
@@ -62,6 +63,7 @@ static void do_init(void)
 	sem_register_core_builtins();
 	sem_dt_register_builtins();
 	sem_array_register_builtins();
+	sem_cat_register_builtins();	/* [vcat] system-catalog functions, regex (sem_catfuncs.h) */
 	qsort(reg, nreg, sizeof *reg, cmp_name);
 }
 

@@ -61,6 +61,10 @@ enum sem_fn_flags {
 	SEM_FN_PUSHDOWN = 1u << 4,	/* same semantics in TiKV's evaluator: may push down */
 	SEM_FN_ANYTEXT = 1u << 5,	/* "any"/anynonarray args reach fn as text: the binder
 								 * wraps them in their output function (concat) */
+	/* [vcat] set-returning function outside generate_series/unnest: fn returns
+	 * an array of the declared result type whose elements are the rows (the
+	 * planner and executor treat the call like unnest of that array). */
+	SEM_FN_SETOF = 1u << 8,
 };
 
 typedef struct sem_builtin {

@@ -6,6 +6,7 @@
  * exported routines.
  */
 #include "sql/sem/sem_array.h"
+#include "sql/sem/sem_catfuncs.h"
 #include "sql/sem/sem_io.h"
 
 #include <ctype.h>
@@ -540,11 +541,14 @@ cm_status sem_in_text(sem_ctx *ctx, sem_type type, const char *s, size_t len, se
 	case SEM_INT4OID:
 	case SEM_INT8OID:
 	case SEM_OIDOID:
+		return sem_int_in(s, len, type.oid == SEM_INT2OID || type.oid == SEM_INT4OID || type.oid == SEM_INT8OID ? type.oid : SEM_OIDOID,
+						  &out->v.i, err);
 	case SEM_REGPROCOID:
 	case SEM_REGCLASSOID:
 	case SEM_REGTYPEOID:
-		return sem_int_in(s, len, type.oid == SEM_INT2OID || type.oid == SEM_INT4OID || type.oid == SEM_INT8OID ? type.oid : SEM_OIDOID,
-						  &out->v.i, err);
+	case SEM_REGNAMESPACEOID:
+	case SEM_REGROLEOID:
+		return sem_reg_in(ctx, type.oid, s, len, out, err);	/* [vcat] names -> OIDs */
 	case SEM_FLOAT4OID:
 	case SEM_FLOAT8OID:
 		return sem_float_in(s, len, type.oid == SEM_FLOAT4OID, &out->v.f, err);
@@ -594,15 +598,13 @@ void sem_out_text(sem_ctx *ctx, sem_type type, const sem_datum *d, cm_buf *out)
 		cm_buf_printf(out, "%lld", (long long) d->v.i);
 		return;
 	case SEM_REGTYPEOID:
-		if (sem_type_info((sem_oid) d->v.i)) {
-			cm_buf_puts(out, sem_type_name((sem_oid) d->v.i));
-			return;
-		}
-		cm_buf_printf(out, "%u", (unsigned) (uint32_t) d->v.i);
-		return;
-	case SEM_OIDOID:
 	case SEM_REGPROCOID:
 	case SEM_REGCLASSOID:
+	case SEM_REGNAMESPACEOID:
+	case SEM_REGROLEOID:
+		sem_reg_out(ctx, type.oid, d, out);	/* [vcat] OIDs -> names */
+		return;
+	case SEM_OIDOID:
 		cm_buf_printf(out, "%u", (unsigned) (uint32_t) d->v.i);
 		return;
 	case SEM_FLOAT4OID:
@@ -663,6 +665,7 @@ bool sem_has_binary(sem_oid oid)
 	case SEM_UNKNOWNOID: case SEM_VARCHAROID: case SEM_BPCHAROID: case SEM_NAMEOID:
 	case SEM_CHAROID: case SEM_BYTEAOID: case SEM_UUIDOID: case SEM_VOIDOID: case SEM_JSONOID:
 	case SEM_REGPROCOID: case SEM_REGCLASSOID: case SEM_REGTYPEOID:
+	case SEM_REGNAMESPACEOID: case SEM_REGROLEOID: /* [vcat] */
 		return true;
 	default:
 		return sem_dt_is_datetime(oid);
@@ -707,6 +710,8 @@ cm_status sem_in_binary(sem_ctx *ctx, sem_type type, const char *p, size_t len, 
 	case SEM_REGPROCOID:
 	case SEM_REGCLASSOID:
 	case SEM_REGTYPEOID:
+	case SEM_REGNAMESPACEOID:	/* [vcat] */
+	case SEM_REGROLEOID:
 		if (len != 4) return bad_len(err);
 		out->v.i = (uint32_t) rd_be(p, 4);
 		return CM_OK;
@@ -771,6 +776,8 @@ cm_status sem_out_binary(sem_ctx *ctx, sem_type type, const sem_datum *d, cm_buf
 	case SEM_REGPROCOID:
 	case SEM_REGCLASSOID:
 	case SEM_REGTYPEOID:
+	case SEM_REGNAMESPACEOID:	/* [vcat] */
+	case SEM_REGROLEOID:
 		cm_buf_put_u32be(out, (uint32_t) d->v.i);
 		return CM_OK;
 	case SEM_INT8OID:

@@ -35,6 +35,9 @@ static const sem_typeinfo types[] = {
 	{SEM_NUMERICOID, "numeric", "numeric", -1, false, 'N', false, 1231},
 	{SEM_REGCLASSOID, "regclass", "regclass", 4, true, 'N', false, 2210},
 	{SEM_REGTYPEOID, "regtype", "regtype", 4, true, 'N', false, 2211},
+	/* [vcat] reg* types of the system catalogs (I/O in sem_catfuncs.c) */
+	{SEM_REGNAMESPACEOID, "regnamespace", "regnamespace", 4, true, 'N', false, 4090},
+	{SEM_REGROLEOID, "regrole", "regrole", 4, true, 'N', false, 4097},
 	{SEM_VOIDOID, "void", "void", 4, true, 'P', false, 0},
 	{SEM_RECORDOID, "record", "record", -1, false, 'P', false, 2287},
 	{SEM_UUIDOID, "uuid", "uuid", 16, false, 'U', false, 2951},

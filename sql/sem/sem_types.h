@@ -66,6 +66,8 @@ enum {
 	SEM_RECORDOID = 2249,
 	SEM_UUIDOID = 2950,
 	SEM_JSONBOID = 3802,
+	SEM_REGNAMESPACEOID = 4089,	/* [vcat] */
+	SEM_REGROLEOID = 4096,		/* [vcat] */
 };
 
 /* A type as it appears in RowDescription: OID plus typmod (-1 = none). */
@@ -104,6 +106,35 @@ typedef enum sem_dateorder { SEM_DATEORDER_MDY = 0, SEM_DATEORDER_DMY, SEM_DATEO
 typedef enum sem_intervalstyle { SEM_INTERVALSTYLE_POSTGRES = 0, SEM_INTERVALSTYLE_POSTGRES_VERBOSE, SEM_INTERVALSTYLE_SQL_STANDARD, SEM_INTERVALSTYLE_ISO_8601 } sem_intervalstyle;
 
 /*
+ * Catalog services for built-ins that need the session's catalog: the
+ * sequence functions (nextval, currval, setval, lastval) and regclass
+ * name <-> OID conversion.  Implemented by sql/catalog (sql_cat_session_fill_sem
+ * sets sem_ctx.catalog / catalog_arg); NULL outside a session (the
+ * functions then fail with 0A000).  name == NULL: the object is given by
+ * oid.  Errors as PostgreSQL (42P01 relation does not exist, 55000 currval
+ * not yet defined, 2200H sequence limits, 42809 not a sequence).
+ */
+typedef struct sem_ctx sem_ctx_fwd;		/* [vcat] sem_ctx, declared below */
+typedef struct sem_catalog_hooks {
+	cm_status (*nextval)(void *arg, const char *name, uint32_t oid, int64_t *out, cm_error *err);
+	cm_status (*currval)(void *arg, const char *name, uint32_t oid, int64_t *out, cm_error *err);
+	cm_status (*setval)(void *arg, const char *name, uint32_t oid, int64_t value, bool is_called,
+						cm_error *err);
+	cm_status (*lastval)(void *arg, int64_t *out, cm_error *err);
+	/* 'name' or 'schema.name' -> relation OID (42P01 if none). */
+	cm_status (*regclass_in)(void *arg, const char *name, uint32_t *oid, cm_error *err);
+	/* Relation name for an OID (qualified when not on the search path);
+	 * false if the OID is not a relation (print the number). */
+	bool (*regclass_out)(void *arg, uint32_t oid, cm_buf *out);
+	/* [vcat] System-catalog built-ins and reg* type I/O (sql/sem/sem_catfuncs.h,
+	 * implemented by sql/catalog/vcat_funcs.c): computes function fn (a
+	 * SEM_CATFN_* code) over args; NULL = not available (the built-ins then
+	 * answer as if the catalog were empty). */
+	cm_status (*catfunc)(void *arg, sem_ctx_fwd *ctx, int fn, int nargs, const sem_datum *args, sem_datum *out,
+						 cm_error *err);
+} sem_catalog_hooks;
+
+/*
  * Evaluation context: everything an expression may read from its session.
  * Filled by the executor for each statement; the coprocessor fills the
  * parts it can (arena, timezone) and leaves the rest zero.
@@ -126,6 +157,8 @@ typedef struct sem_ctx {
 	const char *(*get_setting)(void *session, const char *name);
 	void *session;
 	void *exec;						/* executor state for SEM_EXPR_EXTERN nodes (sql/exec) */
+	const sem_catalog_hooks *catalog;	/* sequence functions, regclass (sql/catalog); may be NULL */
+	void *catalog_arg;
 } sem_ctx;
 
 #endif /* PGKV_SEM_TYPES_H */

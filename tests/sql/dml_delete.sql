@@ -1,0 +1,20 @@
+-- DELETE: WHERE, USING, all rows, RETURNING
+create table del_t (id int primary key, grp int, v text);
+insert into del_t select g, g % 3, 'v' || g from generate_series(1, 12) g;
+delete from del_t where id = 5;
+select id from del_t order by id;
+delete from del_t where grp = 0;
+select id, grp from del_t order by id;
+delete from del_t where id > 100;
+create table del_keep (k int);
+insert into del_keep values (1), (2), (7);
+delete from del_t using del_keep where del_t.id = del_keep.k;
+select id from del_t order by id;
+delete from del_t d where d.v = 'v4' returning d.id, d.v;
+delete from del_t where id in (select k + 9 from del_keep) returning *;
+select id from del_t order by id;
+delete from del_t;
+select count(*) from del_t;
+delete from nosuch;
+drop table del_t;
+drop table del_keep;

@@ -1,0 +1,25 @@
+-- INSERT ... ON CONFLICT
+create table oc_t (id int primary key, name text, hits int default 1);
+insert into oc_t values (1, 'a', 1), (2, 'b', 1);
+insert into oc_t values (1, 'dup', 1) on conflict do nothing;
+insert into oc_t values (1, 'dup', 1) on conflict (id) do nothing;
+select * from oc_t order by id;
+insert into oc_t values (1, 'a2', 1) on conflict (id) do update set hits = oc_t.hits + 1, name = excluded.name;
+select * from oc_t order by id;
+insert into oc_t values (2, 'b2', 5) on conflict (id) do update set hits = excluded.hits where oc_t.hits > 100;
+select * from oc_t order by id;
+insert into oc_t values (3, 'c', 1), (2, 'b3', 9) on conflict (id) do update set name = excluded.name returning *;
+select * from oc_t order by id;
+insert into oc_t values (4, 'd', 1) on conflict (id) do update set hits = 0 returning id, hits;
+insert into oc_t values (5, 'e', 1) on conflict (name) do nothing;
+create table oc_u (k text unique, v int);
+insert into oc_u values ('x', 1), ('y', 2);
+insert into oc_u values ('x', 10) on conflict (k) do update set v = oc_u.v + excluded.v;
+insert into oc_u values ('z', 3) on conflict (k) do update set v = 0;
+insert into oc_u values ('y', 5) on conflict do nothing;
+select * from oc_u order by k;
+insert into oc_u values ('y', 5) on conflict on constraint oc_u_k_key do update set v = 99;
+select * from oc_u order by k;
+insert into oc_u values ('q', 1) on conflict do update set v = 1;
+drop table oc_t;
+drop table oc_u;

@@ -1,0 +1,28 @@
+-- UPDATE: SET expressions, WHERE, several columns, primary key changes
+create table upd_t (id int primary key, name text, qty int, price numeric(8,2));
+insert into upd_t values (1, 'apple', 10, 1.50), (2, 'pear', 5, 2.00), (3, 'plum', 0, 0.75), (4, 'fig', 7, 3.10);
+update upd_t set qty = qty + 1;
+select * from upd_t order by id;
+update upd_t set qty = qty * 2, price = price + 0.5 where id >= 3;
+select * from upd_t order by id;
+update upd_t set name = upper(name) where name like 'p%';
+select * from upd_t order by id;
+update upd_t set qty = 0 where id = 99;
+update upd_t set id = id + 10 where id = 1;
+select * from upd_t order by id;
+update upd_t set id = 2 where id = 3;
+update upd_t set qty = null where id = 2;
+select id, qty from upd_t where id = 2;
+update upd_t set price = 'abc' where id = 2;
+update upd_t set nosuch = 1;
+update upd_t set qty = qty / 0 where id = 4;
+update upd_t set price = 123456789 where id = 4;
+update upd_t set qty = default where id = 4;
+select id, qty from upd_t where id = 4;
+update upd_t set qty = (select max(qty) from upd_t) where id = 2;
+select id, qty from upd_t order by id;
+update upd_t t set qty = t.qty + 100 where t.id = 11;
+select id, qty from upd_t where id = 11;
+update upd_t set name = 'x', name = 'y';
+select count(*) from upd_t;
+drop table upd_t;
