@@ -138,6 +138,14 @@ typedef struct kv_store_ops {
 	cm_status (*scan_regions)(kv_store *s, const uint8_t *start, size_t start_len,
 							  const uint8_t *end, size_t end_len, size_t limit,
 							  Metapb__Region ***out, size_t *n_out, cm_error *err);
+	/* GC protection (optional, NULL if the driver has none): a transaction
+	 * reading at start_ts registers it so that garbage collection keeps every
+	 * version it can read, and unregisters when it ends.  Registering a ts at
+	 * or below the store's safe point fails with 40001 (start again with a new
+	 * timestamp).  A TiKV cluster is protected through PD's service safe point
+	 * instead. */
+	cm_status (*register_reader)(kv_store *s, uint64_t start_ts, cm_error *err);
+	void (*unregister_reader)(kv_store *s, uint64_t start_ts);
 	/* Release everything; the store pointer is invalid afterwards.  The caller
 	 * guarantees no call is in flight. */
 	void (*close)(kv_store *s);
@@ -178,6 +186,17 @@ CM_MUST_CHECK cm_status kv_store_open_embedded(const kv_embedded_options *opts, 
 
 /* ---- wrappers -------------------------------------------------------------- */
 
+static inline cm_status
+kv_store_register_reader(kv_store *s, uint64_t start_ts, cm_error *err)
+{
+	return s->ops->register_reader ? s->ops->register_reader(s, start_ts, err) : CM_OK;
+}
+static inline void
+kv_store_unregister_reader(kv_store *s, uint64_t start_ts)
+{
+	if (s->ops->unregister_reader)
+		s->ops->unregister_reader(s, start_ts);
+}
 static inline void kv_store_close(kv_store *s)
 {
 	if (s)

@@ -736,6 +736,11 @@ kv_copr_cell_to_sem(const uint8_t *p, size_t len, sem_type st, cm_arena *arena, 
 			out->v.f = (double) (float) out->v.f;
 		return CM_OK;
 	case SEM_NUMERICOID: {
+		/* the SQL catalog stores values TiDB's decimal cannot hold (NaN,
+		 * Infinity, > 65 digits, scale > 30) as 0xFF + text; a decimal cell
+		 * starts with its precision (<= 65), so the mark is unambiguous */
+		if (len > 0 && p[0] == 0xFF)
+			return num_from_text(arena, (const char *) p + 1, len - 1, out, err);
 		cm_buf b;
 		cm_buf_init(&b);
 		cm_status rc = kv_row_cell_decimal(p, len, &b, NULL, NULL, err);

@@ -42,6 +42,8 @@ static const kv_store_ops kve_ops = {
 	.region_by_key = kve_region_by_key,
 	.region_by_id = kve_region_by_id,
 	.scan_regions = kve_scan_regions,
+	.register_reader = kve_register_reader,
+	.unregister_reader = kve_unregister_reader,
 	.close = kve_close,
 };
 

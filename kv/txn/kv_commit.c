@@ -548,6 +548,17 @@ kv_txn_commit(kv_txn *t, cm_error *err)
 {
 	if (t->state != KV_TXN_ACTIVE)
 		return kv_fail(err, KV_ERR_INTERNAL, "kv transaction is already finished");
+	if (t->rs.on) {
+		/* SERIALIZABLE: validate the read set first (kv_readset.c) */
+		kv_err vk = kv_rs_validate(t, err);
+		if (vk != KV_OK) {
+			cm_error e2 = {0};
+			if (kv_txn_rollback(t, &e2) != KV_OK)
+				cm_error_clear(&e2); /* locks left behind expire by TTL */
+			cm_error_clear(&e2);
+			return vk;
+		}
+	}
 	kv_client *c = t->client;
 	kv_txn_transition(t, KV_TXN_COMMITTING);
 

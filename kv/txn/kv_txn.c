@@ -117,6 +117,13 @@ kv_txn_begin(kv_client *c, const kv_txn_options *opts, kv_txn **out, cm_error *e
 	t->arena = cm_arena_create(0);
 	cm_buf_init(&t->err_key);
 	kv_mb_init(&t->mb, t->arena);
+	if (t->opts.validate_reads && t->opts.fence_key && t->opts.fence_len) {
+		/* SERIALIZABLE read set (kv_readset.c) */
+		t->rs.on = true;
+		t->rs.fence = cm_memdup(t->arena, t->opts.fence_key, t->opts.fence_len);
+		t->rs.fence_len = t->opts.fence_len;
+	}
+	t->opts.fence_key = NULL; /* borrowed: not kept */
 	t->begin_us = kv_now_us();
 	if (t->opts.start_ts)
 		t->start_ts = t->opts.start_ts;
@@ -132,6 +139,15 @@ kv_txn_begin(kv_client *c, const kv_txn_options *opts, kv_txn **out, cm_error *e
 			return k;
 		}
 	}
+	/* Keep GC away from everything this transaction may read. */
+	if (kv_store_register_reader(c->store, t->start_ts, err) != CM_OK) {
+		kv_mb_free(&t->mb);
+		cm_arena_destroy(t->arena);
+		cm_buf_free(&t->err_key);
+		free(t);
+		return cm_error_is(err, CM_E_SERIALIZATION_FAILURE) ? KV_ERR_TXN_ABORTED : KV_ERR_INTERNAL;
+	}
+	t->reader_registered = true;
 	t->for_update_ts = t->max_for_update_ts = t->read_ts = t->start_ts;
 	kv_snapshot_init(&t->snap, c, t->start_ts);
 	t->snap.isolation = t->opts.isolation;
@@ -154,7 +170,10 @@ kv_txn_free(kv_txn *t)
 	}
 	if (t->hb_registered)
 		kv_hb_unregister(t->client, t->start_ts);
+	if (t->reader_registered)
+		kv_store_unregister_reader(t->client->store, t->start_ts);
 	kv_snapshot_destroy(&t->snap);
+	kv_rs_free(&t->rs);
 	kv_mb_free(&t->mb);
 	cm_arena_destroy(t->arena);
 	cm_buf_free(&t->err_key);
@@ -174,6 +193,21 @@ kv_txn_is_readonly(const kv_txn *t)
 			return false;
 	return true;
 }
+
+/* [copr] see kv_txn.h */
+bool
+kv_txn_has_writes_in(const kv_txn *t, const uint8_t *start, size_t start_len, const uint8_t *end, size_t end_len)
+{
+	for (kv_mb_node *n = kv_mb_seek_ge(&t->mb, start, start_len); n; n = kv_mb_next(n)) {
+		if (end_len && kv_key_cmp(n->key, n->klen, end, end_len) >= 0)
+			break;
+		if (n->op == KV_MB_PUT || n->op == KV_MB_DEL || n->op == KV_MB_INSERT)
+			return true;
+	}
+	return false;
+}
+
+uint64_t kv_txn_deadline(const kv_txn *t) { return t->deadline_us; }
 
 void
 kv_txn_set_cancel(kv_txn *t, atomic_int *cancel)
@@ -251,6 +285,7 @@ kv_txn_get(kv_txn *t, cm_arena *a, const uint8_t *key, size_t len, kv_value *out
 		return k;
 	if (mb_read(t, a, key, len, out))
 		return KV_OK;
+	kv_rs_add_point(t, key, len);
 	return kv_snapshot_get(&t->snap, a, key, len, out, err);
 }
 
@@ -275,6 +310,7 @@ kv_txn_batch_get(kv_txn *t, cm_arena *a, const ProtobufCBinaryData *keys, size_t
 		if (!mb_read(t, a, keys[i].data, keys[i].len, &out[i])) {
 			idx[nr] = i;
 			rest[nr++] = keys[i];
+			kv_rs_add_point(t, keys[i].data, keys[i].len);
 		}
 	}
 	if (nr > 0) {
@@ -297,6 +333,7 @@ typedef struct txn_iter {
 	kv_iter *snap;				/* snapshot iterator */
 	kv_mb_node *mb;				/* current buffer node (may be a hidden one) */
 	bool reverse;
+	bool key_only;
 	cm_buf lower, upper;
 	/* current entry */
 	bool valid;
@@ -429,6 +466,31 @@ static void
 ti_close(kv_iter *it)
 {
 	txn_iter *ti = (txn_iter *) it;
+	if (ti->txn->rs.on) {
+		/* SERIALIZABLE: the part of the range the scan looked at, up to and
+		 * including the snapshot entry it stopped on */
+		const uint8_t *lo = (const uint8_t *) ti->lower.data, *hi = (const uint8_t *) ti->upper.data;
+		size_t ll = ti->lower.len, hl = ti->upper.len;
+		uint8_t *stop = NULL;
+		if (ti->snap && kv_iter_valid(ti->snap)) {
+			size_t sl;
+			const uint8_t *sk = kv_iter_key(ti->snap, &sl);
+			stop = malloc(sl + 1);
+			if (stop) {
+				memcpy(stop, sk, sl);
+				if (ti->reverse) {
+					lo = stop;
+					ll = sl;
+				} else {
+					stop[sl] = 0; /* the next key after sk */
+					hi = stop;
+					hl = sl + 1;
+				}
+			}
+		}
+		kv_rs_add_range(ti->txn, lo, ll, hi, hl, ti->key_only);
+		free(stop);
+	}
 	kv_iter_close(ti->snap);
 	cm_buf_free(&ti->lower);
 	cm_buf_free(&ti->upper);
@@ -448,6 +510,7 @@ kv_txn_iter(kv_txn *t, const kv_iter_options *o, kv_iter **out, cm_error *err)
 	ti->base.vt = &txn_iter_vt;
 	ti->txn = t;
 	ti->reverse = o->reverse;
+	ti->key_only = o->key_only;
 	cm_buf_init(&ti->lower);
 	cm_buf_init(&ti->upper);
 	if (o->start_len)
@@ -707,9 +770,21 @@ lock_group(lock_call *lc, kv_backoffer *bo, kv_region *r, const size_t *idx, siz
 					hard = kv_key_error(err, ke);
 					if (ke->conflict)
 						kv_txn_set_error_key(t, ke->conflict->key.data, ke->conflict->key.len);
-					else if (ke->deadlock)
+					else if (ke->deadlock) {
 						kv_txn_set_error_key(t, ke->deadlock->lock_key.data,
 											 ke->deadlock->lock_key.len);
+						/* as PostgreSQL words it, with start_ts for ids */
+						cm_error_detail(err,
+										"Transaction %llu waits for ShareLock on transaction %llu; "
+										"blocked by transaction %llu.\nTransaction %llu waits, "
+										"directly or not, for transaction %llu.",
+										(unsigned long long) t->start_ts,
+										(unsigned long long) ke->deadlock->lock_ts,
+										(unsigned long long) ke->deadlock->lock_ts,
+										(unsigned long long) ke->deadlock->lock_ts,
+										(unsigned long long) t->start_ts);
+						cm_error_hint(err, "See server log for query details.");
+					}
 				}
 			}
 			if (hard != KV_OK) {

@@ -71,7 +71,8 @@
  *   kv_txn_start_ts(), kv_txn_commit_ts(), kv_txn_for_update_ts(),
  *   kv_txn_read_ts(), kv_txn_set_cancel(), kv_txn_set_deadline(),
  *   kv_txn_error_key(), kv_txn_is_readonly(), kv_txn_stmt_begin()
- *   kv_txn_get(), kv_txn_batch_get(), kv_txn_iter()
+ *   kv_txn_get(), kv_txn_batch_get(), kv_txn_iter(), kv_txn_record_range(),
+ *   kv_txn_read_set_size()
  *   kv_txn_set(), kv_txn_delete(), kv_txn_insert(), kv_txn_lock_keys()
  *   kv_txn_savepoint(), kv_txn_rollback_to(), kv_txn_release()
  *   kv_txn_commit(), kv_txn_rollback()
@@ -232,6 +233,17 @@ typedef struct kv_txn_options {
 	kv_isolation isolation;
 	atomic_int *cancel;			/* session cancel flag (borrowed), may be NULL */
 	uint64_t start_ts;			/* 0 = take one from the TSO */
+	/* SERIALIZABLE: record every read from the snapshot (point keys and
+	 * scanned ranges) and validate them at commit: a txn that wrote
+	 * something locks fence_key (copied at begin; required), then re-reads
+	 * its read set at start_ts and at a fresh ts and fails with
+	 * KV_ERR_WRITE_CONFLICT if anything differs.  Validating commits are
+	 * serialised by the fence, so a commit that passed cannot be
+	 * invalidated by another validating txn before it is durable.  Only
+	 * meaningful with KV_ISO_SI.  Read-only txns are not validated. */
+	bool validate_reads;
+	const uint8_t *fence_key;
+	size_t fence_len;
 } kv_txn_options;
 
 void kv_txn_options_init(kv_txn_options *o);
@@ -254,6 +266,14 @@ uint64_t kv_txn_for_update_ts(const kv_txn *t);
 uint64_t kv_txn_read_ts(const kv_txn *t);
 /* Nothing buffered and no lock taken. */
 bool kv_txn_is_readonly(const kv_txn *t);
+/* [copr] True if the buffer holds a write (put / delete / insert, not a
+ * lock-only entry) with a key in [start, end) (end_len 0 = no end): a
+ * reader that bypasses the buffer (the coprocessor) would miss it.  Cost:
+ * one skip-list seek plus the buffered entries inside the range. */
+bool kv_txn_has_writes_in(const kv_txn *t, const uint8_t *start, size_t start_len, const uint8_t *end,
+						  size_t end_len);
+/* [copr] The statement deadline set by kv_txn_set_deadline (0 = none). */
+uint64_t kv_txn_deadline(const kv_txn *t);
 void kv_txn_set_cancel(kv_txn *t, atomic_int *cancel);
 /* Statement deadline (CLOCK_MONOTONIC µs, 0 = none): waits end with
  * KV_ERR_CANCELED (57014, statement timeout). */
@@ -277,6 +297,14 @@ CM_MUST_CHECK kv_err kv_txn_batch_get(kv_txn *t, cm_arena *a, const ProtobufCBin
  * puts shown).  The txn must not be written while the iterator is open. */
 CM_MUST_CHECK kv_err kv_txn_iter(kv_txn *t, const kv_iter_options *o, kv_iter **out,
 								 cm_error *err);
+
+/* Record a range [start, end) read outside kv_txn_iter (the coprocessor
+ * path) in the read set of a validate_reads txn; no-op otherwise.
+ * key_only: only the set of keys matters, not their values. */
+void kv_txn_record_range(kv_txn *t, const uint8_t *start, size_t slen, const uint8_t *end,
+						 size_t elen, bool key_only);
+/* Number of recorded point reads and ranges (tests, EXPLAIN). */
+void kv_txn_read_set_size(const kv_txn *t, size_t *points, size_t *ranges);
 
 /* Buffer a write (no I/O).  Only KV_ERR_KEY_EXISTS (insert over an own
  * put/insert) or KV_ERR_INTERNAL (txn finished) can come back. */

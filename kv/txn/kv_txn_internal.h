@@ -211,6 +211,38 @@ void kv_mb_rollback_to(kv_membuf *mb, uint32_t m, void (*on_unlock)(void *, kv_m
 					   void *arg);
 void kv_mb_release(kv_membuf *mb, uint32_t m);
 
+/* ---- read set (SERIALIZABLE validation, kv_readset.c) ---------------------------- */
+
+typedef struct kv_rs_range {
+	uint8_t *start, *end;		/* [start, end); len 0 = unbounded */
+	size_t start_len, end_len;
+	bool key_only;
+} kv_rs_range;
+
+typedef struct kv_readset {
+	bool on;					/* opts.validate_reads */
+	uint8_t *fence;				/* the key every validating commit locks */
+	size_t fence_len;
+	ProtobufCBinaryData *points;	/* keys read from the snapshot (arena copies) */
+	size_t n_points, cap_points;
+	kv_rs_range *ranges;
+	size_t n_ranges, cap_ranges;
+} kv_readset;
+
+struct kv_txn;
+/* Record a point read / a scanned range (keys copied into the txn arena).
+ * No-op unless the read set is on. */
+void kv_rs_add_point(struct kv_txn *t, const uint8_t *key, size_t len);
+void kv_rs_add_range(struct kv_txn *t, const uint8_t *start, size_t slen, const uint8_t *end,
+					 size_t elen, bool key_only);
+/* At commit, before prewrite: lock the fence, then compare every recorded
+ * read at start_ts with the same read at a fresh timestamp.  KV_OK when
+ * nothing changed (or nothing to check); KV_ERR_WRITE_CONFLICT (40001
+ * "could not serialize access due to read/write dependencies among
+ * transactions") when something did.  The caller rolls back on error. */
+CM_MUST_CHECK kv_err kv_rs_validate(struct kv_txn *t, cm_error *err);
+void kv_rs_free(kv_readset *rs);
+
 /* ---- txn ---------------------------------------------------------------------- */
 
 typedef enum kv_txn_state {
@@ -238,9 +270,11 @@ struct kv_txn {
 	size_t primary_len;
 	size_t n_plocked;			/* keys with KV_MB_F_PLOCKED */
 	bool hb_registered;
+	bool reader_registered;	/* start_ts registered with the store for GC */
 	kv_snapshot snap;			/* reads at read_ts */
 	cm_buf err_key;
 	bool has_err_key;
+	kv_readset rs;				/* SERIALIZABLE: what was read (kv_readset.c) */
 };
 
 void kv_txn_set_error_key(kv_txn *t, const uint8_t *key, size_t len);
