@@ -19,11 +19,10 @@
  *     the clients make progress after each restart;
  *   - each drained process exits 0 within drain_wait + query_wait + 2 s.
  *
- * The SQL engine cannot store tables yet, so a transaction is
- * BEGIN; SELECT <n>; COMMIT.  With PGKV_ROLLING_TABLE=1 it becomes
- * BEGIN; INSERT INTO drain_rolling VALUES (<n>); COMMIT and the end checks
- * that the table holds exactly the acknowledged keys, once each (no commit
- * lost, none applied twice).  Switch the default once INSERT lands.
+ * A transaction is BEGIN; INSERT INTO drain_rolling VALUES (<n>); COMMIT and
+ * the end checks that the table holds exactly the acknowledged keys, once
+ * each (no commit lost, none applied twice).  PGKV_ROLLING_TABLE=0 runs
+ * BEGIN; SELECT <n>; COMMIT instead (the protocol path alone).
  *
  * Skips (passes) when PGKV_TARGET=postgres or haproxy is not installed.
  * About 15 s.
@@ -290,7 +289,7 @@ main(void)
 		printf("0 passed, 0 failed (target %s), skipped\n", h_target_name());
 		return 0;
 	}
-	g_table_mode = getenv("PGKV_ROLLING_TABLE") && strcmp(getenv("PGKV_ROLLING_TABLE"), "1") == 0;
+	g_table_mode = !(getenv("PGKV_ROLLING_TABLE") && strcmp(getenv("PGKV_ROLLING_TABLE"), "0") == 0);
 	char drain_wait[32], query_wait[32];
 	snprintf(drain_wait, sizeof(drain_wait), "--drain-wait=%dms", DRAIN_WAIT_MS);
 	snprintf(query_wait, sizeof(query_wait), "--query-wait=%dms", QUERY_WAIT_MS);
