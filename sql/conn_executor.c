@@ -21,6 +21,7 @@
 
 #include "common/cm_log.h"
 #include "common/cm_metrics.h"
+#include "kv/codec/kv_tablecodec.h"
 #include "sql/catalog/sql_catalog.h"
 #include "sql/dispatch.h"
 #include "sql/executor_internal.h"
@@ -60,6 +61,45 @@ load_txn_defaults(sql_executor *ex)
 		ex->default_iso = SQL_ISO_READ_COMMITTED;
 	const char *ro = sql_session_get(ex->session, "default_transaction_read_only");
 	ex->default_read_only = ro && strcmp(ro, "on") == 0;
+}
+
+/*
+ * A statement of the open transaction failed.  As PostgreSQL aborts the
+ * (sub)transaction at once, release what it holds now rather than at the
+ * client's ROLLBACK: the whole KV transaction when there is no savepoint
+ * (or the transaction is implicit), else everything since the innermost
+ * savepoint -- the locks it took are what other sessions may be waiting for
+ * (a deadlock victim must let the other participant proceed).
+ */
+void
+sql_executor_pop_savepoints(sql_executor *ex, int keep)
+{
+	while (ex->nsavepoints > keep) {
+		ex->nsavepoints--;
+		free(ex->savepoints[ex->nsavepoints]);
+		ex->savepoints[ex->nsavepoints] = NULL;
+		sql_dispatch_sp_settings_free(ex->sp_settings[ex->nsavepoints]);
+		ex->sp_settings[ex->nsavepoints] = NULL;
+	}
+}
+
+static void
+release_after_error(sql_executor *ex)
+{
+	if (ex->kvtxn == NULL)
+		return;
+	cm_error ignore = {0};
+	if (!ex->implicit && ex->nsavepoints > 0) {
+		if (kv_txn_rollback_to(ex->kvtxn, ex->kv_savepoints[ex->nsavepoints - 1], &ignore) == KV_OK) {
+			cm_error_clear(&ignore);
+			return;
+		}
+		cm_error_clear(&ignore);
+		/* the savepoints cannot be rolled back to any more */
+		sql_executor_pop_savepoints(ex, 0);
+	}
+	(void) sql_dispatch_rollback(ex, &ignore);
+	cm_error_clear(&ignore);
 }
 
 void
@@ -107,18 +147,19 @@ sql_txn_transition(sql_executor *ex, sql_txn_event ev)
 		sql_session_txn_end(ex->session, ev == SQL_EV_COMMIT && from != SQL_TXN_ABORTED);
 		ex->txn = SQL_TXN_NONE;
 		ex->implicit = false;
-		ex->nsavepoints = 0;
+		sql_executor_pop_savepoints(ex, 0);
 		sql_executor_close_txn_portals(ex);
 		break;
 	case SQL_EV_ERROR:
 		if (from == SQL_TXN_NONE)
 			break;
+		release_after_error(ex);
 		if (from == SQL_TXN_OPEN && ex->implicit) {
 			sql_session_txn_end(ex->session, false);
 			ex->txn_retries = 0;
 			ex->txn = SQL_TXN_NONE;
 			ex->implicit = false;
-			ex->nsavepoints = 0;
+			sql_executor_pop_savepoints(ex, 0);
 			sql_executor_close_txn_portals(ex);
 		} else
 			ex->txn = SQL_TXN_ABORTED;
@@ -136,8 +177,7 @@ sql_txn_transition(sql_executor *ex, sql_txn_event ev)
 			goto illegal;
 		sql_session_txn_end(ex->session, false);
 		sql_executor_close_txn_portals(ex);
-		while (ex->nsavepoints > 0)
-			free(ex->savepoints[--ex->nsavepoints]);
+		sql_executor_pop_savepoints(ex, 0);
 		if (ex->implicit) {
 			ex->txn = SQL_TXN_NONE;
 			ex->implicit = false;
@@ -250,8 +290,14 @@ sql_executor_close_all_portals(sql_executor *ex)
 void
 sql_executor_close_txn_portals(sql_executor *ex)
 {
-	/* Portals do not outlive their transaction (no holdable cursors yet). */
-	sql_executor_close_all_portals(ex);
+	/* Portals do not outlive their transaction (no holdable cursors yet) --
+	 * except the one running right now (a COMMIT or ROLLBACK executed through
+	 * the extended protocol): it is closed by its owner when it finishes. */
+	for (sql_portal *p = ex->portals, *next; p; p = next) {
+		next = p->next;
+		if (p != ex->active_portal)
+			sql_executor_remove_portal(ex, p);
+	}
 }
 
 /* A new portal for p (takes a reference on p), not yet in the portal list. */
@@ -318,7 +364,20 @@ sql_executor_kv_txn(sql_executor *ex, kv_txn **out, cm_error *err)
 	o.mode = KV_TXN_PESSIMISTIC;
 	o.isolation = ex->txn_iso <= SQL_ISO_READ_COMMITTED ? KV_ISO_RC : KV_ISO_SI;
 	o.cancel = ex->cfg->cancel;
-	if (kv_txn_begin(ex->cfg->kv, &o, &ex->kvtxn, err) != KV_OK) {
+	cm_buf fence;
+	cm_buf_init(&fence);
+	if (ex->txn_iso == SQL_ISO_SERIALIZABLE) {
+		/* SERIALIZABLE = snapshot isolation + read validation at commit,
+		 * serialised by one fence key per store (kv/txn/kv_readset.c) */
+		static const char name[] = "pgkv_serializable_fence";
+		kv_meta_string_key(&fence, name, sizeof(name) - 1);
+		o.validate_reads = true;
+		o.fence_key = (const uint8_t *) fence.data;
+		o.fence_len = fence.len;
+	}
+	kv_err ke = kv_txn_begin(ex->cfg->kv, &o, &ex->kvtxn, err);
+	cm_buf_free(&fence);
+	if (ke != KV_OK) {
 		ex->kvtxn = NULL;
 		return CM_ERROR;
 	}
@@ -559,7 +618,10 @@ static cm_status
 run_portal(sql_executor *ex, sql_portal *po, int32_t max_rows, bool send_rowdesc, cm_error *err)
 {
 	timeout_arm(ex);
+	sql_portal *outer = ex->active_portal;
+	ex->active_portal = po;
 	cm_status st = run_portal_timed(ex, po, max_rows, send_rowdesc, err);
+	ex->active_portal = outer;
 	if (st == CM_ERROR && cm_error_is(err, CM_E_QUERY_CANCELED) &&
 		atomic_load(ex->cfg->cancel) == SQL_CANCEL_TIMEOUT) {
 		cm_error_clear(err);

@@ -55,6 +55,9 @@ typedef struct sql_prepared {
 	int ncols;
 	sql_result_col *cols;		/* formats 0 */
 	const char *tag;			/* command tag word(s) */
+	/* [plancache] the plan is a cached generic plan: where its parameters'
+	 * values are in the statement text (sql/plancache.h); NULL otherwise */
+	const struct sql_pc_args *pc_args;
 } sql_prepared;
 
 typedef struct sql_portal {
@@ -96,6 +99,8 @@ typedef struct sql_executor {
 	int nsavepoints;
 	char *savepoints[64];
 	kv_savepoint kv_savepoints[64];	/* the KV checkpoint taken by each SAVEPOINT */
+	struct sql_sp_settings *sp_settings[64];	/* settings as they were at each
+									 * SAVEPOINT (dispatch.c), restored by ROLLBACK TO */
 	bool skip_batch;
 	bool draining;
 	bool terminate;				/* a FATAL was sent: stop after this command */
@@ -108,6 +113,7 @@ typedef struct sql_executor {
 	int64_t results_buffer_size;
 	sql_prepared *prepared;
 	sql_portal *portals;
+	sql_portal *active_portal;	/* the portal whose statement is running */
 	kv_txn *kvtxn;				/* KV transaction of the SQL transaction, begun on first use */
 	struct sql_cat_session *cat;	/* catalog state of the session (sequences, hooks) */
 	timer_t timer;				/* statement_timeout */
@@ -115,6 +121,11 @@ typedef struct sql_executor {
 } sql_executor;
 
 void sql_txn_transition(sql_executor *ex, sql_txn_event ev);
+struct sql_sp_settings;
+/* Free a settings snapshot taken by SAVEPOINT (dispatch.c); NULL ignored. */
+void sql_dispatch_sp_settings_free(struct sql_sp_settings *s);
+/* Forget savepoints above the first `keep` (names, settings snapshots). */
+void sql_executor_pop_savepoints(sql_executor *ex, int keep);
 /* A statement or commit of the open transaction failed with err: if err is
  * retriable (40001) and nothing of the transaction has reached the client,
  * roll back, drop its buffered output, rewind the StmtBuf to the
