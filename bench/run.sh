@@ -5,4 +5,5 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 rc=0
 bash "$HERE/pgbench_select1.sh" || rc=$?
+bash "$HERE/pgbench_tpcb.sh" || rc=$?
 exit $rc

@@ -8,7 +8,9 @@
 #                loaded with INSERT ... SELECT generate_series in chunks of
 #                100,000 rows, then every query of SCAN_QUERIES timed
 #                (best of REPEAT runs, psql \timing): count(*), sum() with a
-#                filter, GROUP BY
+#                filter, GROUP BY, avg/min/max, ORDER BY ... LIMIT, a key
+#                range; it also prints the load time ratio and, per query,
+#                what pgkv ran in the store (EXPLAIN "Store:" lines)
 # and prints pgkv, PostgreSQL and the ratio pgkv/PostgreSQL (TPS for
 # select-only, milliseconds for scan: a ratio > 1 means pgkv is slower).
 #
@@ -181,14 +183,35 @@ case " $SECTIONS " in *" select-only "*)
 	;;
 esac
 
+SCAN_QUERY_LIST=${SCAN_QUERIES:-"select count(*) from bench_scan
+select sum(v) from bench_scan where g < 10
+select sum(f) from bench_scan where v between 100 and 200
+select g, count(*), sum(v) from bench_scan group by g order by g limit 5
+select avg(v), min(v), max(v) from bench_scan where g % 2 = 0
+select id, v from bench_scan order by v desc, id limit 10
+select count(*) from bench_scan where id > $((ROWS - 1000))"}
+
 case " $SECTIONS " in *" scan "*)
 	echo "# scan: $ROWS rows, best of $REPEAT, milliseconds"
+	loadt=()
 	for i in 0 1; do
+		loadt+=("n/a")
 		[ -n "${PORTS[$i]}" ] || continue
-		t0=$SECONDS
+		t0=$(date +%s.%N)
 		load_scan "${PORTS[$i]}" || { failed=1; echo "# load failed on port ${PORTS[$i]}" >&2; }
-		echo "# load on $([ $i = 0 ] && echo pgkv || echo postgres): $((SECONDS - t0)) s"
+		loadt[$i]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+		echo "# load on $([ $i = 0 ] && echo pgkv || echo postgres): ${loadt[$i]} s"
 	done
+	echo "# load (INSERT ... SELECT generate_series, 100,000-row statements): pgkv/PG $(ratio "${loadt[0]}" "${loadt[1]}")"
+	if [ -n "${PORTS[0]}" ]; then
+		# which queries ran in the store (coprocessor) -- one line per query
+		while IFS= read -r q; do
+			[ -z "$q" ] && continue
+			where=$(psql -X -At -h 127.0.0.1 -p "${PORTS[0]}" -U root postgres -c "explain $q" 2>/dev/null |
+				grep -oE 'Store: [A-Za-z ]+' | sed 's/Store: //' | paste -sd, -)
+			echo "# pgkv plan: ${where:-gateway only} <- $q"
+		done <<<"$SCAN_QUERY_LIST"
+	fi
 	printf '%-52s %10s %10s %8s\n' query "pgkv ms" "PG ms" "pgkv/PG"
 	while IFS= read -r q; do
 		[ -z "$q" ] && continue
@@ -199,13 +222,7 @@ case " $SECTIONS " in *" scan "*)
 			res+=("$r")
 		done
 		printf '%-52s %10s %10s %8s\n' "$q" "${res[0]}" "${res[1]}" "$(ratio "${res[0]}" "${res[1]}")"
-	done <<QUERIES
-${SCAN_QUERIES:-select count(*) from bench_scan
-select sum(v) from bench_scan where g < 10
-select sum(f) from bench_scan where v between 100 and 200
-select g, count(*), sum(v) from bench_scan group by g order by g limit 5
-select count(*) from bench_scan where id > $((ROWS - 1000))}
-QUERIES
+	done <<<"$SCAN_QUERY_LIST"
 	;;
 esac
 exit $failed

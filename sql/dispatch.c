@@ -9,6 +9,7 @@
 #include "sql/dispatch.h"
 #include "sql/ddl.h"
 #include "sql/dml.h"
+#include "sql/plancache.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -102,6 +103,22 @@ sql_dispatch_allowed_in_aborted(const sql_prepared *p)
 	return p->stmt == NULL || sql_dispatch_node_allowed_in_aborted(p->stmt);
 }
 
+/*
+ * Read-only session statistics about automatic retries, shown with SHOW
+ * (docs/transactions.md): pgkv.session_retries counts the automatic
+ * retries of this session, pgkv.transaction_retries those of the current
+ * transaction (0 outside one).  NULL when name is not one of them.
+ */
+static const char *
+retry_stat_name(const char *name)
+{
+	if (strcasecmp(name, "pgkv.session_retries") == 0)
+		return "pgkv.session_retries";
+	if (strcasecmp(name, "pgkv.transaction_retries") == 0)
+		return "pgkv.transaction_retries";
+	return NULL;
+}
+
 static const char *
 show_name(sql_executor *ex, const char *name)
 {
@@ -136,7 +153,12 @@ sql_dispatch_prepare(sql_executor *ex, sql_prepared *p, cm_error *err)
 		sem_ctx ctx = {0};
 		ctx.arena = a;
 		sql_executor_fill_sem(ex, &ctx);
-		if (sql_query_plan(ex, p, &ctx, err) != CM_OK) /* tables through the catalog: sql/dml.c */
+		/* [plancache] a simple-protocol statement may reuse (or fill) the
+		 * session's plan cache: sql/plancache.h */
+		bool planned = false;
+		if (sql_plancache_plan(ex, p, &ctx, &planned, err) != CM_OK)
+			return CM_ERROR;
+		if (!planned && sql_query_plan(ex, p, &ctx, err) != CM_OK) /* tables through the catalog: sql/dml.c */
 			return CM_ERROR;
 		p->kind = SQL_SK_QUERY;
 		p->tag = "SELECT";
@@ -161,7 +183,9 @@ sql_dispatch_prepare(sql_executor *ex, sql_prepared *p, cm_error *err)
 			p->cols = text_cols(a, 3, names);
 			return CM_OK;
 		}
-		const char *canon = show_name(ex, name);
+		const char *canon = retry_stat_name(name);
+		if (canon == NULL)
+			canon = show_name(ex, name);
 		if (canon == NULL)
 			return cm_error_set(err, CM_E_UNDEFINED_OBJECT, "unrecognized configuration parameter \"%s\"", name);
 		p->ncols = 1;
@@ -254,6 +278,8 @@ sql_dispatch_bind(sql_executor *ex, sql_portal *po, const sql_bind_args *b, cm_e
 	if (p->ncols)
 		memcpy(po->cols, p->cols, sizeof(sql_result_col) * (size_t) p->ncols);
 	po->params = cm_new_array(a, sem_datum, p->nparams ? p->nparams : 1);
+	if (b == NULL && p->pc_args)
+		return sql_plancache_bind(p, po, err); /* [plancache] literals of a cached plan */
 	if (b == NULL)
 		return CM_OK;
 	if (b->nresult_formats > 1 && b->nresult_formats != p->ncols)
@@ -428,14 +454,35 @@ apply_txn_options(sql_executor *ex, size_t n, PgQuery__Node **opts, bool session
 			if (session) {
 				if (sql_session_set(ex->session, "default_transaction_isolation", v, false, err) != CM_OK)
 					return CM_ERROR;
-			} else
+			} else if (iso != ex->txn_iso) {
+				/* PostgreSQL's check_transaction_isolation */
+				if (ex->txn_stmts > 0 || (ex->kvtxn && !kv_txn_is_readonly(ex->kvtxn)))
+					return cm_error_set(err, CM_E_ACTIVE_SQL_TRANSACTION,
+										"SET TRANSACTION ISOLATION LEVEL must be called before any query");
+				if (ex->nsavepoints > 0)
+					return cm_error_set(err, CM_E_ACTIVE_SQL_TRANSACTION,
+										"SET TRANSACTION ISOLATION LEVEL must not be called in a subtransaction");
+				if (ex->kvtxn) {
+					/* begun for the catalog only: begin again at the new level */
+					cm_error ignore = {0};
+					(void) sql_dispatch_rollback(ex, &ignore);
+					cm_error_clear(&ignore);
+				}
 				ex->txn_iso = iso;
+			}
 		} else if (strcmp(de->defname, "transaction_read_only") == 0) {
 			if (session) {
 				if (sql_session_set(ex->session, "default_transaction_read_only", v, false, err) != CM_OK)
 					return CM_ERROR;
-			} else
-				ex->txn_read_only = strcmp(v, "on") == 0;
+			} else {
+				bool ro = strcmp(v, "on") == 0;
+				/* PostgreSQL's check_transaction_read_only: READ ONLY at any
+				 * time, READ WRITE only before the first query */
+				if (!ro && ex->txn_read_only && ex->txn_stmts > 0)
+					return cm_error_set(err, CM_E_ACTIVE_SQL_TRANSACTION,
+										"transaction read-write mode must be set before any query");
+				ex->txn_read_only = ro;
+			}
 		} else if (strcmp(de->defname, "transaction_deferrable") == 0) {
 			if (session && sql_session_set(ex->session, "default_transaction_deferrable", v, false, err) != CM_OK)
 				return CM_ERROR;
@@ -458,8 +505,78 @@ find_savepoint(sql_executor *ex, const char *name)
 static void
 pop_savepoints(sql_executor *ex, int keep)
 {
-	while (ex->nsavepoints > keep)
-		free(ex->savepoints[--ex->nsavepoints]);
+	sql_executor_pop_savepoints(ex, keep);
+}
+
+/*
+ * Settings and savepoints.  PostgreSQL undoes a SET made after a savepoint
+ * when the transaction rolls back to it.  SAVEPOINT keeps the value of every
+ * (built-in) setting in an arena: an array of name/value pairs ending with a
+ * NULL name; ROLLBACK TO sets back those that changed since.  The restoring
+ * SETs are themselves undone by a later ROLLBACK of the whole transaction.
+ */
+typedef struct sp_pair {
+	const char *name, *value;
+} sp_pair;
+
+struct sql_sp_settings {
+	cm_arena *a;				/* owns this struct and every string */
+	sp_pair *v;
+	int n, cap;
+};
+
+static void
+sp_snap_one(void *arg, const char *name, const char *value, const char *desc)
+{
+	(void) desc;
+	struct sql_sp_settings *s = arg;
+	if (s->n == s->cap) {
+		int cap = s->cap ? s->cap * 2 : 128;
+		sp_pair *v = cm_new_array(s->a, sp_pair, cap);
+		if (s->n)
+			memcpy(v, s->v, sizeof(sp_pair) * (size_t) s->n);
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n].name = cm_strdup(s->a, name);
+	s->v[s->n].value = cm_strdup(s->a, value ? value : "");
+	s->n++;
+}
+
+static struct sql_sp_settings *
+settings_snapshot(sql_executor *ex)
+{
+	cm_arena *a = cm_arena_create(8192);
+	struct sql_sp_settings *s = cm_new(a, struct sql_sp_settings);
+	s->a = a;
+	sql_session_foreach(ex->session, sp_snap_one, s);
+	return s;
+}
+
+void
+sql_dispatch_sp_settings_free(struct sql_sp_settings *s)
+{
+	if (s)
+		cm_arena_destroy(s->a);
+}
+
+/* ROLLBACK TO: set back every setting that changed since the snapshot.  The
+ * transaction characteristics are not settings one can SET back here. */
+static void
+settings_restore(sql_executor *ex, const struct sql_sp_settings *s)
+{
+	for (int i = 0; s && i < s->n; i++) {
+		const char *name = s->v[i].name;
+		if (strncasecmp(name, "transaction_", 12) == 0)
+			continue;
+		const char *now = sql_session_get(ex->session, name);
+		if (now == NULL || strcmp(now, s->v[i].value) == 0)
+			continue;
+		cm_error ignore = {0};
+		if (sql_session_set(ex->session, name, s->v[i].value, false, &ignore) != CM_OK)
+			cm_error_clear(&ignore);
+		cm_error_clear(&ignore);
+	}
 }
 
 static cm_status
@@ -520,6 +637,7 @@ exec_transaction(sql_executor *ex, sql_portal *po, PgQuery__TransactionStmt *ts,
 				return CM_ERROR;
 			ex->kv_savepoints[ex->nsavepoints] = kv_txn_savepoint(t);
 		}
+		ex->sp_settings[ex->nsavepoints] = settings_snapshot(ex);
 		ex->savepoints[ex->nsavepoints++] = strdup(ts->savepoint_name);
 		return CM_OK;
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE: {
@@ -544,6 +662,7 @@ exec_transaction(sql_executor *ex, sql_portal *po, PgQuery__TransactionStmt *ts,
 			return cm_error_set(err, CM_E_S_E_INVALID_SPECIFICATION, "savepoint \"%s\" does not exist",
 								ts->savepoint_name);
 		pop_savepoints(ex, i + 1);
+		settings_restore(ex, ex->sp_settings[i]);
 		if (ex->kvtxn && kv_txn_rollback_to(ex->kvtxn, ex->kv_savepoints[i], err) != KV_OK)
 			return CM_ERROR;
 		if (ex->txn == SQL_TXN_ABORTED)
@@ -589,9 +708,6 @@ exec_set(sql_executor *ex, PgQuery__VariableSetStmt *vs, cm_error *err)
 									"SET TRANSACTION can only be used in transaction blocks");
 				return CM_OK;
 			}
-			if (ex->txn_stmts > 0)
-				return cm_error_set(err, CM_E_ACTIVE_SQL_TRANSACTION,
-									"SET TRANSACTION ISOLATION LEVEL must be called before any query");
 			return apply_txn_options(ex, vs->n_args, vs->args, false, err);
 		}
 		if (strcmp(name, "SESSION CHARACTERISTICS") == 0) {
@@ -700,7 +816,10 @@ sql_dispatch_start(sql_executor *ex, sql_portal *po, cm_error *err)
 	sql_prepared *p = po->prep;
 	PgQuery__Node *n = p->stmt;
 	snprintf(po->tag, sizeof(po->tag), "%s", p->tag);
-	if (ex->txn != SQL_TXN_NONE && !sql_dispatch_is_txn_control(p))
+	/* statements that read or write data (PostgreSQL: that took a snapshot)
+	 * fix the transaction's isolation level and read-write mode */
+	if (ex->txn != SQL_TXN_NONE && !sql_dispatch_is_txn_control(p) &&
+		(p->kind == SQL_SK_QUERY || (n && (sql_dml_handles(n) || sql_ddl_tag(n) != NULL))))
 		ex->txn_stmts++;
 	if (n && sql_dml_handles(n))
 		return sql_dml_start(ex, po, err); /* rows materialised in po->rows: sql/dml.c */
@@ -717,7 +836,15 @@ sql_dispatch_start(sql_executor *ex, sql_portal *po, cm_error *err)
 			po->nmat = c.n;
 			return CM_OK;
 		}
-		const char *v = sql_session_get(ex->session, name);
+		char stat[32];
+		const char *v = NULL;
+		if (retry_stat_name(name)) {
+			snprintf(stat, sizeof(stat), "%lld",
+					 (long long) (strcasecmp(name, "pgkv.session_retries") == 0 ? ex->session_retries
+																			 : ex->txn_retries));
+			v = stat;
+		} else
+			v = sql_session_get(ex->session, name);
 		if (v == NULL)
 			return cm_error_set(err, CM_E_UNDEFINED_OBJECT, "unrecognized configuration parameter \"%s\"", name);
 		po->rows = cm_new(po->arena, sem_datum);

@@ -103,6 +103,25 @@ static void fill_catalog_hooks(sql_executor *ex, sem_ctx *ctx)
  * transaction is begun); otherwise (planning) the current transaction is
  * used when there is one, else the latest committed catalog.
  */
+/* [locking/conflicts] A time setting's canonical text in milliseconds. */
+static int64_t lock_timeout_ms(const char *v)
+{
+	if (v == NULL)
+		return 0;
+	char *end;
+	long long n = strtoll(v, &end, 10);
+	if (n <= 0)
+		return 0;
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {{"", 1}, {"ms", 1}, {"s", 1000}, {"min", 60000}, {"h", 3600000}, {"d", 86400000}};
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(end, units[i].unit) == 0)
+			return (int64_t) n * units[i].ms;
+	return (int64_t) n;
+}
+
 static cm_status env_make(sql_executor *ex, cm_arena *a, bool exec, pl_env **out, cm_error *err)
 {
 	pthread_once(&install_once, install);
@@ -111,7 +130,11 @@ static cm_status env_make(sql_executor *ex, cm_arena *a, bool exec, pl_env **out
 	env->kv = ex->cfg->kv;
 	env->cancel = ex->cfg->cancel;
 	env->rc = ex->txn_iso <= SQL_ISO_READ_COMMITTED;
-	env->allow_copr = true;
+	/* [locking/conflicts] SERIALIZABLE records its reads for validation at
+	 * commit (kv/txn/kv_readset.c); the coprocessor path does not record
+	 * them yet (kv_txn_record_range), so those transactions read through
+	 * kv_txn only. */
+	env->allow_copr = ex->txn_iso != SQL_ISO_SERIALIZABLE;
 	if (!env->kv) {
 		if (exec)
 			return cm_error_set(err, CM_E_CANNOT_CONNECT_NOW, "the store is not open");
@@ -130,8 +153,9 @@ static cm_status env_make(sql_executor *ex, cm_arena *a, bool exec, pl_env **out
 	cm_arena_on_reset(a, view_release, env->view);
 	env->db = sql_cat_find_database(env->view, sql_session_database(ex->session));
 	sql_cat_search_path_parse(a, sql_session_get(ex->session, "search_path"), sql_session_user(ex->session), &env->sp);
-	const char *lt = sql_session_get(ex->session, "lock_timeout");
-	env->lock_wait_ms = lt ? atoll(lt) : 0;
+	/* [locking/conflicts] lock_timeout as SHOW gives it ("1s", "250ms",
+	 * "2min"): milliseconds for kv_lock_options.wait_ms, 0 = no limit */
+	env->lock_wait_ms = lock_timeout_ms(sql_session_get(ex->session, "lock_timeout"));
 	return CM_OK;
 }
 
@@ -376,6 +400,9 @@ cm_status sql_dml_start(sql_executor *ex, sql_portal *po, cm_error *err)
 			env->allow_copr = false;
 			st = pl_modify_explain(d->mod, &po->sem, po->params, env, d->analyze, &out, err);
 		}
+		if (st == CM_OK && d->analyze && ex->txn_retries > 0)
+			/* [retries] the transaction was replayed this many times (sql/conn_executor.c) */
+			cm_buf_printf(&out, "Retries: %d\n", ex->txn_retries);
 		if (st == CM_OK)
 			lines_to_rows(po, out.data ? out.data : "");
 		cm_buf_free(&out);

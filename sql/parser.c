@@ -2,12 +2,26 @@
  * parser.c -- libpg_query wrapper (see parser.h).
  *
  * pg_query_parse_protobuf returns the tree as protobuf bytes; we unpack it
- * with protobuf-c into structs the binder walks directly.
+ * with protobuf-c into structs the binder walks directly.  A deferred parse
+ * (parser.h) carries a placeholder tree in one block (deferred_tree) until
+ * sql_parsed_materialise() swaps in the real one.
  */
 #include "sql/parser.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "sql/plancache.h"
+
+/* Placeholder tree of a deferred parse: one RawStmt around an empty
+ * SelectStmt, allocated in one block with the ParseResult. */
+typedef struct deferred_tree {
+	PgQuery__ParseResult res;
+	PgQuery__RawStmt *stmtv[1];
+	PgQuery__RawStmt raw;
+	PgQuery__Node node;
+	PgQuery__SelectStmt sel;
+} deferred_tree;
 
 /* libpg_query reports cursorpos in characters; turn it into bytes. */
 static int
@@ -39,8 +53,8 @@ sql_position_to_chars(const char *query, size_t query_len, int byte_pos)
 	return chars + 1;
 }
 
-cm_status
-sql_parse(const char *query, size_t len, sql_parsed **out, cm_error *err)
+static cm_status
+parse_tree(const char *query, size_t len, PgQuery__ParseResult **out, cm_error *err)
 {
 	PgQueryProtobufParseResult r = pg_query_parse_protobuf(query);
 	if (r.error) {
@@ -55,6 +69,16 @@ sql_parse(const char *query, size_t len, sql_parsed **out, cm_error *err)
 	pg_query_free_protobuf_parse_result(r);
 	if (tree == NULL)
 		return cm_error_set(err, CM_E_INTERNAL_ERROR, "could not decode parse tree");
+	*out = tree;
+	return CM_OK;
+}
+
+cm_status
+sql_parse(const char *query, size_t len, sql_parsed **out, cm_error *err)
+{
+	PgQuery__ParseResult *tree;
+	if (parse_tree(query, len, &tree, err) != CM_OK)
+		return CM_ERROR;
 	sql_parsed *p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		abort();
@@ -77,12 +101,62 @@ sql_parsed_retain(sql_parsed *p)
 		atomic_fetch_add(&p->refs, 1);
 }
 
+sql_parsed *
+sql_parsed_deferred(const char *query, size_t len, struct sql_shape *shape)
+{
+	sql_parsed *p = calloc(1, sizeof(*p));
+	deferred_tree *t = calloc(1, sizeof(*t));
+	if (p == NULL || t == NULL)
+		abort();
+	pg_query__parse_result__init(&t->res);
+	pg_query__raw_stmt__init(&t->raw);
+	pg_query__node__init(&t->node);
+	pg_query__select_stmt__init(&t->sel);
+	t->node.node_case = PG_QUERY__NODE__NODE_SELECT_STMT;
+	t->node.select_stmt = &t->sel;
+	t->raw.stmt = &t->node;
+	t->raw.stmt_location = shape->stmt_start;
+	t->raw.stmt_len = shape->stmt_end - shape->stmt_start;
+	t->stmtv[0] = &t->raw;
+	t->res.n_stmts = 1;
+	t->res.stmts = t->stmtv;
+	atomic_init(&p->refs, 1);
+	p->query = malloc(len + 1);
+	if (p->query == NULL)
+		abort();
+	memcpy(p->query, query, len);
+	p->query[len] = '\0';
+	p->query_len = len;
+	p->tree = &t->res;
+	p->shape = shape;
+	p->deferred = true;
+	return p;
+}
+
+cm_status
+sql_parsed_materialise(sql_parsed *p, cm_error *err)
+{
+	if (!p->deferred)
+		return CM_OK;
+	PgQuery__ParseResult *tree;
+	if (parse_tree(p->query, p->query_len, &tree, err) != CM_OK)
+		return CM_ERROR;
+	free(p->tree);	/* the deferred_tree block */
+	p->tree = tree;
+	p->deferred = false;
+	return CM_OK;
+}
+
 void
 sql_parsed_release(sql_parsed *p)
 {
 	if (p == NULL || atomic_fetch_sub(&p->refs, 1) != 1)
 		return;
-	pg_query__parse_result__free_unpacked(p->tree, NULL);
+	if (p->deferred)
+		free(p->tree);
+	else
+		pg_query__parse_result__free_unpacked(p->tree, NULL);
+	sql_shape_free(p->shape);
 	free(p->query);
 	free(p);
 }

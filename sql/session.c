@@ -8,6 +8,7 @@
 #include "sql/session.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,19 +161,80 @@ struct sql_session {
 	sem_intervalstyle intervalstyle;
 };
 
+/*
+ * Name lookup: settings are looked up on every statement (TimeZone,
+ * work_mem, search_path ...), so names go through a small open-addressing
+ * hash of the lower-cased name, built once.
+ */
+#define NAME_HASH_SIZE 256		/* power of two, > 2 x (settings + aliases) */
+
+typedef struct name_slot {
+	const char *lower;			/* lower-cased name; NULL = empty slot */
+	int index;					/* settings[] index, or -2 for an ignored alias */
+} name_slot;
+
+static name_slot name_hash[NAME_HASH_SIZE];
+static pthread_once_t name_hash_once = PTHREAD_ONCE_INIT;
+
+static uint32_t
+name_hash_of(const char *lower)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *) lower; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
+static void
+name_hash_add(const char *name, int index)
+{
+	char *lower = strdup(name);
+	if (lower == NULL)
+		abort();
+	for (char *p = lower; *p; p++)
+		*p = (char) tolower((unsigned char) *p);
+	uint32_t h = name_hash_of(lower) & (NAME_HASH_SIZE - 1);
+	while (name_hash[h].lower)
+		h = (h + 1) & (NAME_HASH_SIZE - 1);
+	name_hash[h].lower = lower;
+	name_hash[h].index = index;
+}
+
+static void
+name_hash_build(void)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		name_hash_add(settings[i].name, (int) i);
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+		int idx = -2;
+		if (aliases[i].name)
+			for (size_t j = 0; j < NSETTINGS; j++)
+				if (strcmp(aliases[i].name, settings[j].name) == 0)
+					idx = (int) j;
+		name_hash_add(aliases[i].alias, idx);
+	}
+}
+
+/* settings[] index of name (case-insensitive, aliases included), -2 for an
+ * alias that is accepted and ignored, -1 if unknown. */
 static int
 find_setting(const char *name)
 {
-	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
-		if (strcasecmp(name, aliases[i].alias) == 0) {
-			if (aliases[i].name == NULL)
-				return -2;
-			name = aliases[i].name;
-			break;
-		}
-	for (size_t i = 0; i < NSETTINGS; i++)
-		if (strcasecmp(name, settings[i].name) == 0)
-			return (int) i;
+	pthread_once(&name_hash_once, name_hash_build);
+	char lower[64];
+	size_t n = 0;
+	for (; name[n]; n++) {
+		if (n == sizeof(lower) - 1)
+			return -1;	/* longer than any setting name */
+		lower[n] = (char) tolower((unsigned char) name[n]);
+	}
+	lower[n] = '\0';
+	uint32_t h = name_hash_of(lower) & (NAME_HASH_SIZE - 1);
+	while (name_hash[h].lower) {
+		if (strcmp(name_hash[h].lower, lower) == 0)
+			return name_hash[h].index;
+		h = (h + 1) & (NAME_HASH_SIZE - 1);
+	}
 	return -1;
 }
 

@@ -4,7 +4,10 @@
  * Entries live in a growable ring indexed by absolute position:
  * entries[(pos - start) ...] hold positions start .. last.  One mutex and one
  * condition variable; the executor sleeps only when the cursor is past the
- * last entry.
+ * last entry.  The writer wakes it with one signal per batch of input,
+ * sent after the unlock (see sql_stmtbuf_notify); no spinning: on two CPUs
+ * shared by many connections a spinning executor takes the CPU its own
+ * reader needs (docs/performance.md has the measurements).
  */
 #include "sql/stmtbuf.h"
 
@@ -146,13 +149,26 @@ sql_stmtbuf_push(sql_stmtbuf *sb, sql_cmd *cmd)
 	return CM_OK;
 }
 
+/*
+ * The signal goes out after the unlock: signalling with the mutex held makes
+ * the woken executor block again on that mutex, which doubled the cost of a
+ * hand-off here (bench/micro_handoff.c: ~11 us per round trip with the lock
+ * held, ~5 us after the unlock; docs/performance.md).  No wake-up is lost:
+ * `waiting` is set under the mutex by an executor that stays registered on
+ * the condition variable from before it releases the mutex, so a true value
+ * read here means it is (or is about to be) asleep and the signal reaches it;
+ * a stale true only costs one spurious wake-up, which cur() tolerates.  The
+ * buffer outlives this call: only the reader frees it, after the executor
+ * has been joined (the drain orchestrator notifies under the registry lock).
+ */
 void
 sql_stmtbuf_notify(sql_stmtbuf *sb)
 {
 	pthread_mutex_lock(&sb->mu);
-	if (sb->waiting)
-		pthread_cond_signal(&sb->cv);
+	bool wake = sb->waiting;
 	pthread_mutex_unlock(&sb->mu);
+	if (wake)
+		pthread_cond_signal(&sb->cv);
 }
 
 void

@@ -123,7 +123,7 @@ typedef struct kv_client kv_client;
 
 typedef struct kv_client_options {
 	bool try_one_pc;				/* 1PC when all keys are in one region (true) */
-	uint32_t txn_batch_bytes;		/* prewrite / commit batch size (16 KiB) */
+	uint32_t txn_batch_bytes;		/* prewrite / commit batch size (256 KiB) */
 	uint32_t one_pc_max_bytes;		/* larger txns always use 2PC (1 MiB) */
 	uint32_t lock_ttl_ms;			/* default prewrite TTL (3000) */
 	uint32_t managed_lock_ttl_ms;	/* pessimistic lock TTL, heartbeat ttl (20000) */

@@ -743,11 +743,13 @@ cm_status pl_plan_modify(cm_arena *arena, sem_ctx *ctx, const PgQuery__Node *stm
 						 const sem_oid *param_types, pl_modify **out, cm_error *err)
 {
 	pl_modify *m = cm_new(arena, pl_modify);
-	sem_oid *ptypes = cm_new_array(arena, sem_oid, PL_MAX_PARAMS);
+	/* [perf] sized from the text (pl_param_capacity), not 64K zeroed entries */
+	int cap = pl_param_capacity(query, nparams, PL_MAX_PARAMS);
+	sem_oid *ptypes = cm_alloc(arena, sizeof(sem_oid) * (size_t) cap);
 	for (int i = 0; i < nparams; i++)
 		ptypes[i] = param_types ? param_types[i] : 0;
 	int np = nparams;
-	pl_bind_env env = {ptypes, &np, PL_MAX_PARAMS, NULL, NULL};
+	pl_bind_env env = {ptypes, &np, cap, NULL, NULL};
 	pl_binder b = {arena, ctx, query, &env, 0, NULL, NULL, NULL};
 	PgQuery__RangeVar *rv;
 	cm_status st;

@@ -52,5 +52,10 @@ CM_MUST_CHECK cm_status pl_resolve_call(pl_binder *b, const char *name, bool is_
 CM_MUST_CHECK cm_status pl_make_call(pl_binder *b, const sem_builtin *fn, int nargs, sem_expr **args, int location,
 									 sem_expr **out, cm_error *err);
 CM_MUST_CHECK cm_status pl_typename(pl_binder *b, const PgQuery__TypeName *tn, sem_type *out, cm_error *err);
+/* [perf] Room the parameter-type array of one statement needs: the larger of
+ * nparams and the highest $n written in query (a ParamRef comes only from a
+ * $n token), the latter capped at limit; at least 1.  Replaces a 64K-entry zeroed array
+ * per plan (pl_select.c). */
+int pl_param_capacity(const char *query, int nparams, int limit);
 
 #endif /* PGKV_PL_INTERNAL_H */

@@ -49,11 +49,13 @@ cm_status pl_plan_select(cm_arena *arena, sem_ctx *ctx, const PgQuery__Node *stm
 	if (nparams < 0 || nparams > PL_MAX_PARAMS)
 		return cm_error_set(err, CM_E_PROTOCOL_VIOLATION, "invalid number of parameters");
 	pl_plan *p = cm_new(arena, pl_plan);
-	sem_oid *ptypes = cm_new_array(arena, sem_oid, PL_MAX_PARAMS);
+	/* [perf] sized from the text: the binder zeroes entries as $n appear */
+	int cap = pl_param_capacity(query, nparams, PL_MAX_PARAMS);
+	sem_oid *ptypes = cm_alloc(arena, sizeof(sem_oid) * (size_t) cap);
 	for (int i = 0; i < nparams; i++)
 		ptypes[i] = param_types ? param_types[i] : 0;
 	int np = nparams;
-	pl_bind_env env = {ptypes, &np, PL_MAX_PARAMS, NULL, NULL};
+	pl_bind_env env = {ptypes, &np, cap, NULL, NULL};
 	pl_binder b = {arena, ctx, query, &env, 0, NULL};
 	pl_query_result r;
 	pl_env *penv = pl_env_get();
@@ -82,6 +84,24 @@ cm_status pl_plan_select(cm_arena *arena, sem_ctx *ctx, const PgQuery__Node *stm
 	p->nsubplans = r.nsubplans;
 	*out = p;
 	return CM_OK;
+}
+
+int pl_param_capacity(const char *query, int nparams, int limit)
+{
+	long max = nparams > 0 ? nparams : 1;
+	for (const char *s = query ? strchr(query, '$') : NULL; s; s = strchr(s + 1, '$')) {
+		if (s[1] < '0' || s[1] > '9')
+			continue;
+		long n = 0;
+		const char *d = s + 1;
+		while (*d >= '0' && *d <= '9' && n <= limit)
+			n = n * 10 + (*d++ - '0');
+		if (n > max)
+			max = n;
+	}
+	if (max > limit)
+		max = limit > nparams ? limit : nparams;
+	return (int) max;
 }
 
 int pl_plan_ncols(const pl_plan *p) { return p->ncols; }

@@ -478,7 +478,8 @@ static cm_status scan_build(const pl_scan_provider *self, ex_state *st, ex_op **
 	const pl_scanspec *sp = self->arg;
 	pl_env *env = st->env;
 	if (sp->acc == PL_ACC_COPR) {
-		if (env && env->allow_copr && env->txn && kv_txn_is_readonly(env->txn))
+		/* [copr] coprocessor unless the txn has own writes in the table */
+		if (pl_copr_usable(sp, env))
 			return pl_copr_build(sp, st, out, err);
 		return pl_build(st, sp->fallback, out, err);
 	}
@@ -689,6 +690,12 @@ static void choose_access(pl_binder *b, pl_scanspec *sp, sem_expr *pred)
 	}
 }
 
+/* [copr] exported for the coprocessor planner */
+void pl_choose_access(pl_binder *b, pl_scanspec *sp, sem_expr *pred)
+{
+	choose_access(b, sp, pred);
+}
+
 static cm_status optimize(pl_binder *b, pl_node **np, cm_error *err)
 {
 	pl_node *n = *np;
@@ -730,7 +737,7 @@ void pl_scan_explain(const pl_scan_provider *p, int indent, const pl_opmap *map,
 	if (!sp)
 		return;
 	if (sp->acc == PL_ACC_COPR)
-		pl_copr_explain(sp, indent, out);
+		pl_copr_explain(sp, indent, map, out);	/* [copr] map: EXPLAIN ANALYZE figures */
 	if (sp->lock) {
 		for (int i = 0; i < indent - 2; i++)
 			cm_buf_putc(out, ' ');

@@ -126,9 +126,23 @@ ex_op *pl_lockrows_new(ex_state *st, ex_op *child, const pl_tabref *ref, int cti
 CM_MUST_CHECK cm_status pl_lock_rows(cm_arena *a, pl_env *env, const cat_table *t, const int64_t *handles, int n,
 									 int wait, kv_value *res, cm_error *err);
 
+/* [copr] The access path choose_access() would take for a Filter on pred
+ * over sp (sp->acc stays FULL when none applies). */
+void pl_choose_access(pl_binder *b, pl_scanspec *sp, sem_expr *pred);
+
 /* Coprocessor pushdown (pl_copr.c). */
+struct kv_copr_pool;
 CM_MUST_CHECK cm_status pl_copr_try(pl_binder *b, pl_node **np, bool *done, cm_error *err);
 CM_MUST_CHECK cm_status pl_copr_build(const pl_scanspec *spec, ex_state *st, ex_op **out, cm_error *err);
-void pl_copr_explain(const pl_scanspec *spec, int indent, cm_buf *out);
+/* [copr] May this execution read spec's table through the coprocessor?  No
+ * when the statement does not allow it or the transaction has buffered
+ * writes in the table's record range (the store cannot see them). */
+bool pl_copr_usable(const pl_scanspec *spec, pl_env *env);
+/* [copr] EXPLAIN lines under a coprocessor scan; map (EXPLAIN ANALYZE, may
+ * be NULL) adds the region tasks, rows and wait time. */
+void pl_copr_explain(const pl_scanspec *spec, int indent, const pl_opmap *map, cm_buf *out);
+/* [copr] The process-wide coprocessor worker pool (one thread per CPU,
+ * started on first use; NULL if no thread could be started). */
+struct kv_copr_pool *pl_copr_pool(void);
 
 #endif /* PGKV_PL_TABLE_H */
