@@ -6,4 +6,5 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 rc=0
 bash "$HERE/pgbench_select1.sh" || rc=$?
 bash "$HERE/pgbench_tpcb.sh" || rc=$?
+bash "$HERE/tables.sh" || rc=$?
 exit $rc

@@ -350,43 +350,9 @@ static void env_close(fn_env *fe)
 /* Split 'a.b' (quotes respected, unquoted parts lower-cased). false if malformed. */
 static bool split_qualified(cm_arena *a, const char *s, size_t len, const char **schema, const char **name)
 {
-	const char *parts[3];
-	int n = 0;
-	size_t i = 0;
-	while (n < 3) {
-		cm_buf b;
-		cm_buf_init(&b);
-		while (i < len && isspace((unsigned char) s[i]))
-			i++;
-		if (i < len && s[i] == '"') {
-			i++;
-			while (i < len) {
-				if (s[i] == '"') {
-					if (i + 1 < len && s[i + 1] == '"') {
-						cm_buf_putc(&b, '"');
-						i += 2;
-						continue;
-					}
-					i++;
-					break;
-				}
-				cm_buf_putc(&b, s[i++]);
-			}
-		} else {
-			while (i < len && s[i] != '.' && !isspace((unsigned char) s[i]))
-				cm_buf_putc(&b, (char) tolower((unsigned char) s[i++]));
-		}
-		while (i < len && isspace((unsigned char) s[i]))
-			i++;
-		parts[n++] = cm_strndup(a, b.data ? b.data : "", b.len);
-		cm_buf_free(&b);
-		if (i < len && s[i] == '.') {
-			i++;
-			continue;
-		}
-		break;
-	}
-	if (i != len || parts[n - 1][0] == '\0')
+	char *parts[3];
+	int n = sem_split_qualified_name(a, s, len, false, parts, 3);
+	if (n < 1)
 		return false;
 	*schema = n >= 2 ? parts[n - 2] : NULL;
 	*name = parts[n - 1];

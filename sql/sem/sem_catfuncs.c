@@ -67,13 +67,12 @@ static bool all_digits(const char *s, size_t len)
 	return true;
 }
 
-/* Lower-case unquoted identifiers, strip quotes: "Foo"."bar" -> Foo.bar.  Returns
- * the number of parts (at most 3) in parts[]. */
-static int split_ident(cm_arena *a, const char *s, size_t len, char **parts, int max)
+int
+sem_split_qualified_name(cm_arena *a, const char *s, size_t len, bool spaces_in_words, char **parts, int max)
 {
 	int n = 0;
 	size_t i = 0;
-	while (i <= len && n < max) {
+	while (n < max) {
 		cm_buf b;
 		cm_buf_init(&b);
 		while (i < len && isspace((unsigned char) s[i]))
@@ -93,7 +92,7 @@ static int split_ident(cm_arena *a, const char *s, size_t len, char **parts, int
 				cm_buf_putc(&b, s[i++]);
 			}
 		} else {
-			while (i < len && s[i] != '.')
+			while (i < len && s[i] != '.' && (spaces_in_words || !isspace((unsigned char) s[i])))
 				cm_buf_putc(&b, (char) tolower((unsigned char) s[i++]));
 			while (b.len > 0 && isspace((unsigned char) b.data[b.len - 1]))
 				b.len--;
@@ -107,6 +106,8 @@ static int split_ident(cm_arena *a, const char *s, size_t len, char **parts, int
 		else
 			break;
 	}
+	if (n == 0 || i != len || parts[n - 1][0] == '\0')
+		return -1;
 	return n;
 }
 
@@ -132,7 +133,7 @@ static cm_status regtype_in(sem_ctx *ctx, const char *s, size_t len, sem_datum *
 			memmove(paren, close + 1, strlen(close + 1) + 1);
 	}
 	char *parts[3];
-	int np = split_ident(ctx->arena, t, strlen(t), parts, 3);
+	int np = sem_split_qualified_name(ctx->arena, t, strlen(t), true, parts, 3);
 	sem_oid oid = 0;
 	if (np == 1 || (np == 2 && strcmp(parts[0], "pg_catalog") == 0)) {
 		const char *nm = parts[np - 1];

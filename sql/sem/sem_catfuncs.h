@@ -18,6 +18,7 @@
  *   sem_reg_in / sem_reg_out  reg* text input (name -> OID) and output
  *   sem_regex_register_builtins()  (sem_regex.c)
  *   sem_regex_match()         one regex match, for other built-ins
+ *   sem_split_qualified_name()  "Schema"."name" text -> parts, as identifiers
  *   sem_func_returns_set()    true for set-returning built-in names
  *                             (SEM_FN_SETOF rows, generate_series, unnest)
  */
@@ -37,6 +38,16 @@
  *                 when the OID names nothing (the caller prints the number)
  *   the others    the SQL function of the same name with its SQL arguments
  */
+/*
+ * Split a possibly qualified name ('a.b', '"Foo".bar') into at most max
+ * parts (strings in a): quoted parts keep their case and may contain
+ * anything, unquoted parts are lower-cased.  spaces_in_words lets an
+ * unquoted part contain spaces (type names: 'double precision').  Returns
+ * the number of parts, or -1 if the text is not such a name (trailing
+ * characters, an empty last part, more than max parts).
+ */
+int sem_split_qualified_name(cm_arena *a, const char *s, size_t len, bool spaces_in_words, char **parts, int max);
+
 typedef enum sem_catfn {
 	SEM_CATFN_REG_IN = 1,
 	SEM_CATFN_REG_OUT,
