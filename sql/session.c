@@ -7,6 +7,7 @@
  */
 #include "sql/session.h"
 
+#include "common/cm_version.h"
 #include <ctype.h>
 #include <pthread.h>
 #include <errno.h>
@@ -59,8 +60,6 @@ static const char *const xmloptions[] = {"content", "document", NULL};
 static const char *const plan_modes[] = {"auto", "force_generic_plan", "force_custom_plan", NULL};
 static const char *const backslash_quote[] = {"safe_encoding", "on", "off", NULL};
 
-#define PGKV_SERVER_VERSION "15.4"
-#define PGKV_SERVER_VERSION_NUM "150004"
 
 static const setting_def settings[] = {
 	{"application_name", K_STRING, F_REPORT, "", NULL, NULL, "Sets the application name to be reported in statistics and logs."},
@@ -103,8 +102,8 @@ static const setting_def settings[] = {
 	{"row_security", K_BOOL, 0, "on", NULL, NULL, "Enable row security."},
 	{"search_path", K_STRING, F_LIST, "\"$user\", public", NULL, NULL, "Sets the schema search order for names that are not schema-qualified."},
 	{"server_encoding", K_STRING, F_REPORT | F_READONLY, "UTF8", NULL, NULL, "Shows the server (database) character set encoding."},
-	{"server_version", K_STRING, F_REPORT | F_READONLY, PGKV_SERVER_VERSION, NULL, NULL, "Shows the server version."},
-	{"server_version_num", K_INT, F_READONLY, PGKV_SERVER_VERSION_NUM, NULL, NULL, "Shows the server version as an integer."},
+	{"server_version", K_STRING, F_REPORT | F_READONLY, PGKV_PG_VERSION, NULL, NULL, "Shows the server version."},
+	{"server_version_num", K_INT, F_READONLY, PGKV_PG_VERSION_NUM, NULL, NULL, "Shows the server version as an integer."},
 	{"session_authorization", K_STRING, F_REPORT | F_READONLY, NULL, NULL, NULL, "Sets the session user name."},
 	{"standard_conforming_strings", K_BOOL, F_REPORT, "on", NULL, check_scs, "Causes '...' strings to treat backslashes literally."},
 	{"statement_timeout", K_MS, 0, "0", NULL, NULL, "Sets the maximum allowed duration of any statement.", 0, 2147483647},

@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "common/cm_version.h"
 #include "sql/sem/sem_builtins.h"
 #include "sql/sem/sem_io.h"
 
@@ -33,7 +34,7 @@ static cm_status ret_cstr(sem_ctx *ctx, sem_datum *out, const char *s)
 
 static cm_status f_version(ARGS)
 {
-	return ret_cstr(ctx, out, "PostgreSQL 15.8 (pgkv " PGKV_VERSION ") on x86_64-pc-linux-gnu, compiled by gcc, 64-bit");
+	return ret_cstr(ctx, out, "PostgreSQL " PGKV_PG_VERSION " (pgkv " PGKV_VERSION ") on x86_64-pc-linux-gnu, compiled by gcc, 64-bit");
 }
 static cm_status f_current_database(ARGS) { return ret_cstr(ctx, out, ctx->database ? ctx->database : "postgres"); }
 static cm_status f_current_schema(ARGS) { return ret_cstr(ctx, out, ctx->search_path_first); }
