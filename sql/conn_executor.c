@@ -52,6 +52,8 @@ txn_state_name(sql_txn_state s)
  * The one transition function of the transaction state machine.  Aborts on
  * an illegal transition: that is a bug in the executor, not a user error.
  */
+static void retry_portals(sql_executor *ex);
+
 /* default_transaction_isolation / _read_only as the session has them now. */
 static void
 load_txn_defaults(sql_executor *ex)
@@ -176,7 +178,7 @@ sql_txn_transition(sql_executor *ex, sql_txn_event ev)
 		if (from != SQL_TXN_OPEN)
 			goto illegal;
 		sql_session_txn_end(ex->session, false);
-		sql_executor_close_txn_portals(ex);
+		retry_portals(ex);
 		sql_executor_pop_savepoints(ex, 0);
 		if (ex->implicit) {
 			ex->txn = SQL_TXN_NONE;
@@ -266,7 +268,42 @@ void
 sql_executor_portal_free(sql_portal *p)
 {
 	sql_prepared_release(p->prep);
-	cm_arena_destroy(p->arena);
+	if (p->arena != p->bind_arena)
+		cm_arena_destroy(p->arena);
+	cm_arena_destroy(p->bind_arena);
+}
+
+/* Back to "bound, not started": drop everything the execution made. */
+static void
+portal_reset(sql_portal *p)
+{
+	if (p->arena != p->bind_arena)
+		cm_arena_destroy(p->arena);
+	p->arena = p->bind_arena;
+	p->sem.arena = p->bind_arena;
+	p->started = p->done = p->pending_row = false;
+	p->nrows = 0;
+	p->cursor = NULL;
+	p->rowbuf = NULL;
+	p->rows = NULL;
+	p->nmat = p->next_mat = 0;
+	p->tag[0] = '\0';
+}
+
+/* An automatic retry replays the StmtBuf from the transaction's rewind
+ * point: portals bound inside that window are bound again by the replay
+ * (drop them); portals bound before it (an implicit transaction that began
+ * at an Execute) run again from the start (reset them). */
+static void
+retry_portals(sql_executor *ex)
+{
+	for (sql_portal *p = ex->portals, *next; p; p = next) {
+		next = p->next;
+		if (p->created_pos >= ex->txn_rewind_pos && p != ex->active_portal)
+			sql_executor_remove_portal(ex, p);
+		else
+			portal_reset(p);
+	}
 }
 
 void
@@ -306,7 +343,8 @@ sql_executor_new_portal(sql_executor *ex, const char *name, sql_prepared *p)
 {
 	cm_arena *arena = cm_arena_create(8192);
 	sql_portal *po = cm_new(arena, sql_portal);
-	po->arena = arena;
+	po->arena = po->bind_arena = arena;
+	po->created_pos = ex->cur_pos;
 	po->name = cm_strdup(arena, name);
 	po->prep = p;
 	p->refs++;
@@ -867,7 +905,8 @@ cmd_exec_portal(sql_executor *ex, sql_cmd *cmd)
 	if (st == CM_ERROR) {
 		stmt_failed(ex, &err, po->prep->parsed->query, po->prep->parsed->query_len);
 		cm_error_clear(&err);
-		sql_executor_remove_portal(ex, po);
+		if (!ex->rewound)	/* a retry runs this portal again */
+			sql_executor_remove_portal(ex, po);
 	}
 }
 

@@ -815,6 +815,12 @@ sql_dispatch_start(sql_executor *ex, sql_portal *po, cm_error *err)
 {
 	sql_prepared *p = po->prep;
 	PgQuery__Node *n = p->stmt;
+	/* Execution gets its own arena: an automatic retry throws it away and
+	 * runs the portal again from its bound parameters. */
+	if (po->arena == po->bind_arena) {
+		po->arena = cm_arena_create(8192);
+		po->sem.arena = po->arena;
+	}
 	snprintf(po->tag, sizeof(po->tag), "%s", p->tag);
 	/* statements that read or write data (PostgreSQL: that took a snapshot)
 	 * fix the transaction's isolation level and read-write mode */

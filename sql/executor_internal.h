@@ -62,7 +62,9 @@ typedef struct sql_prepared {
 
 typedef struct sql_portal {
 	struct sql_portal *next;
-	cm_arena *arena;			/* portal lifetime */
+	cm_arena *arena;			/* allocations of the current execution (== bind_arena until it starts) */
+	cm_arena *bind_arena;		/* portal lifetime: name, parameters, result columns */
+	int64_t created_pos;		/* StmtBuf position of the Bind (or statement) that made it */
 	const char *name;
 	sql_prepared *prep;			/* reference */
 	bool simple;				/* created for a simple-protocol statement */

@@ -5,7 +5,7 @@
 #   it_start [extra pgkv start flags...]
 #       PGKV_TARGET=pgkv (default): start $PGKV_BIN on free loopback ports with
 #       a temporary store and wait (20 s at most) for /health?ready=1 or the
-#       SQL port; PGKV_TARGET=postgres: start PostgreSQL 15 with
+#       SQL port (IT_HTTP_PORT: its status port); PGKV_TARGET=postgres: start PostgreSQL 15 with
 #       scripts/pg-ref.sh.  Sets IT_HOST IT_PORT IT_USER IT_DB IT_DIR IT_LOG
 #       and traps EXIT to stop the server and remove IT_DIR (kept when
 #       PGKV_IT_KEEP=1).
@@ -106,6 +106,7 @@ it_start() {
 	local http
 	http=$(it_free_port)
 	while [ "$http" = "$IT_PORT" ]; do http=$(it_free_port); done
+	IT_HTTP_PORT=$http
 	IT_LOG=$IT_DIR/pgkv.log
 	# shellcheck disable=SC2086
 	"$PGKV_BIN" start --listen "127.0.0.1:$IT_PORT" --http "127.0.0.1:$http" \
