@@ -1518,6 +1518,25 @@ conflict:
 
 /* ---------- CREATE TABLE ---------- */
 
+
+/* A new relation may take `name` in schema_id: CM_OK when it is free; with
+ * IF NOT EXISTS and the name taken, PostgreSQL's NOTICE and *skip = true;
+ * otherwise 42P07. */
+static cm_status
+claim_relation_name(ddl_ctx *dc, int64_t schema_id, const char *name, bool if_not_exists, bool *skip,
+					cm_error *err)
+{
+	*skip = false;
+	if (!name_taken(dc, schema_id, name))
+		return CM_OK;
+	if (if_not_exists) {
+		notice(dc, CM_E_DUPLICATE_TABLE, "relation \"%s\" already exists, skipping", name);
+		*skip = true;
+		return CM_OK;
+	}
+	return cm_error_set(err, CM_E_DUPLICATE_TABLE, "relation \"%s\" already exists", name);
+}
+
 static cm_status
 exec_create_table(ddl_ctx *dc, PgQuery__CreateStmt *cs, cm_error *err)
 {
@@ -1533,13 +1552,9 @@ exec_create_table(ddl_ctx *dc, PgQuery__CreateStmt *cs, cm_error *err)
 	const cat_schema *sc;
 	if (creation_schema(dc, rv, &sc, err) != CM_OK)
 		return CM_ERROR;
-	if (name_taken(dc, sc->id, rv->relname)) {
-		if (cs->if_not_exists) {
-			notice(dc, CM_E_DUPLICATE_TABLE, "relation \"%s\" already exists, skipping", rv->relname);
-			return CM_OK;
-		}
-		return cm_error_set(err, CM_E_DUPLICATE_TABLE, "relation \"%s\" already exists", rv->relname);
-	}
+	bool skip;
+	if (claim_relation_name(dc, sc->id, rv->relname, cs->if_not_exists, &skip, err) != CM_OK || skip)
+		return skip ? CM_OK : CM_ERROR;
 	cat_table *t = cm_new(dc->a, cat_table);
 	if (alloc_id(dc, &t->id, err) != CM_OK)
 		return CM_ERROR;
@@ -1854,13 +1869,10 @@ exec_create_index(ddl_ctx *dc, PgQuery__IndexStmt *is, cm_error *err)
 	char *name;
 	if (nonempty(is->idxname)) {
 		name = cm_strdup(dc->a, is->idxname);
-		if (name_taken(dc, sc->id, name)) {
+		bool skip;
+		if (claim_relation_name(dc, sc->id, name, is->if_not_exists, &skip, err) != CM_OK || skip) {
 			cm_buf_free(&joined);
-			if (is->if_not_exists) {
-				notice(dc, CM_E_DUPLICATE_TABLE, "relation \"%s\" already exists, skipping", name);
-				return CM_OK;
-			}
-			return cm_error_set(err, CM_E_DUPLICATE_TABLE, "relation \"%s\" already exists", name);
+			return skip ? CM_OK : CM_ERROR;
 		}
 	} else
 		name = choose_name(dc, sc->id, t0->name, joined.data ? joined.data : "", "idx");
@@ -2607,13 +2619,9 @@ exec_create_seq(ddl_ctx *dc, PgQuery__CreateSeqStmt *cs, cm_error *err)
 	const cat_schema *sc;
 	if (creation_schema(dc, rv, &sc, err) != CM_OK)
 		return CM_ERROR;
-	if (name_taken(dc, sc->id, rv->relname)) {
-		if (cs->if_not_exists) {
-			notice(dc, CM_E_DUPLICATE_TABLE, "relation \"%s\" already exists, skipping", rv->relname);
-			return CM_OK;
-		}
-		return cm_error_set(err, CM_E_DUPLICATE_TABLE, "relation \"%s\" already exists", rv->relname);
-	}
+	bool skip;
+	if (claim_relation_name(dc, sc->id, rv->relname, cs->if_not_exists, &skip, err) != CM_OK || skip)
+		return skip ? CM_OK : CM_ERROR;
 	cat_sequence *s = cm_new(dc->a, cat_sequence);
 	s->db_id = dc->db->id;
 	s->schema_id = sc->id;
