@@ -246,6 +246,11 @@ ex_op *ex_join_new(ex_state *st, ex_jointype jt, ex_op *left, ex_op *right, int 
 /* LATERAL nested loop (INNER or LEFT): for every left row, args (over the
  * left row) are stored into st->xparams[ids[i]] and the right input is
  * re-opened; qual over left ++ right. */
+/* Merge join (ex_mergejoin.c): both inputs ordered ascending (NULLs last)
+ * on the first nmerge keys; the other keys and qual are checked per pair. */
+ex_op *ex_mergejoin_new(ex_state *st, ex_jointype jt, ex_op *left, ex_op *right, int nkeys, int nmerge,
+						sem_expr **lkeys, sem_expr **rkeys, const sem_builtin **eqs, sem_expr *qual,
+						const sem_type *types);
 ex_op *ex_lateral_new(ex_state *st, ex_jointype jt, ex_op *left, ex_op *right, int nargs, sem_expr **args,
 					  const int *ids, sem_expr *qual, const sem_type *types);
 

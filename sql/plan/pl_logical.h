@@ -11,7 +11,11 @@
  *   PL_SCAN       a storage row source (pl_scan_provider, see plan.h)
  *   PL_PROJECT    exprs
  *   PL_FILTER     pred
- *   PL_JOIN       jt, equi keys (lkeys/rkeys/eqs: hash join) + residual pred
+ *   PL_JOIN       jt, equi keys (lkeys/rkeys/eqs) + residual pred; algo says how
+ *                 it runs (pl_opt.c chooses): hash join (default; a nested loop
+ *                 without keys), index lookup join (right: the table of
+ *                 `lookup`, fetched by the left row's key values, rows passing
+ *                 rfilter) or merge join (both inputs ordered on the keys)
  *   PL_AGG        group exprs ++ aggregates
  *   PL_SORT       sort keys
  *   PL_LIMIT      limit/offset
@@ -39,6 +43,10 @@ typedef enum pl_kind {
 					 * nkeys 0 wait / 1 NOWAIT / 2 SKIP LOCKED, pred re-checked */
 } pl_kind;
 
+typedef enum pl_joinalgo { PL_JOIN_HASH, PL_JOIN_LOOKUP, PL_JOIN_MERGE } pl_joinalgo;
+
+struct pl_scanspec;
+
 typedef struct pl_node pl_node;
 struct pl_node {
 	pl_kind kind;
@@ -56,6 +64,12 @@ struct pl_node {
 	sem_expr **lkeys, **rkeys;
 	const sem_builtin **eqs;
 	bool lateral;				/* JOIN: right side reruns per left row */
+	pl_joinalgo algo;			/* JOIN */
+	struct pl_scanspec *lookup;	/* LOOKUP: the right table, acc POINT (handle) or INDEX */
+	int nlookup;				/* LOOKUP: index columns fetched by */
+	int *lookup_keys;			/* ... lkeys[lookup_keys[i]] */
+	sem_expr *rfilter;			/* LOOKUP: over the right row, or NULL */
+	double est;					/* estimated rows (pl_opt.c), 0 = not estimated */
 	int nlat;					/* its parameters: latargs over the left row -> xparams[latids] */
 	sem_expr **latargs;
 	int *latids;
@@ -84,11 +98,25 @@ typedef struct pl_subplan {
 	int nparams;				/* first nparams ext args set xparams[param_ids[i]] */
 	int *param_ids;
 	sem_expr *test;				/* ANY/ALL: over [lhs, subquery column] */
+	bool optimized;				/* pl_optimize_plan has rewritten plan */
 } pl_subplan;
 
 /* Runtime callbacks (pl_run.c) stored in EXTERN nodes. */
 cm_status pl_subplan_fn(sem_ctx *ctx, const sem_expr *e, const sem_datum *args, sem_datum *out, cm_error *err);
 cm_status pl_xparam_fn(sem_ctx *ctx, const sem_expr *e, const sem_datum *args, sem_datum *out, cm_error *err);
+
+/* Logical rewrites, join algorithms, then access paths, for a bound tree
+ * and the subquery plans in its expressions (pl_opt.c). */
+CM_MUST_CHECK cm_status pl_optimize_plan(pl_binder *b, pl_node **root, cm_error *err);
+
+/* Call fn on every expression slot of n (not of its children). */
+typedef void (*pl_expr_fn)(sem_expr *e, void *arg);
+void pl_node_exprs(const pl_node *n, pl_expr_fn fn, void *arg);
+/* Call fn on every subquery plan in the expressions of e. */
+void pl_expr_subplans(sem_expr *e, void (*fn)(pl_subplan *sp, void *arg), void *arg);
+
+/* Executor operators of the join algorithms chosen in pl_opt.c. */
+ex_op *pl_lookupjoin_new(ex_state *st, const pl_node *n, ex_op *left);
 
 /* Build executor operators for a logical tree. */
 CM_MUST_CHECK cm_status pl_build(ex_state *st, pl_node *n, ex_op **out, cm_error *err);

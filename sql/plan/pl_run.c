@@ -63,7 +63,8 @@ static cm_status build_node(build_ctx *bc, pl_node *n, ex_op **out, cm_error *er
 	if (n->kind != PL_RECURSIVE) {
 		if (n->left && build(bc, n->left, &l, err) != CM_OK)
 			return CM_ERROR;
-		if (n->right && build(bc, n->right, &r, err) != CM_OK)
+		bool lookup = n->kind == PL_JOIN && n->algo == PL_JOIN_LOOKUP;	/* right: read by the join */
+		if (n->right && !lookup && build(bc, n->right, &r, err) != CM_OK)
 			return CM_ERROR;
 	}
 	switch (n->kind) {
@@ -92,7 +93,13 @@ static cm_status build_node(build_ctx *bc, pl_node *n, ex_op **out, cm_error *er
 			*out = ex_lateral_new(st, n->jt, l, r, n->nlat, n->latargs, n->latids, n->pred, n->types);
 			return CM_OK;
 		}
-		*out = ex_join_new(st, n->jt, l, r, n->nkeys, n->lkeys, n->rkeys, n->eqs, n->pred, n->types);
+		if (n->algo == PL_JOIN_LOOKUP)
+			*out = pl_lookupjoin_new(st, n, l);
+		else if (n->algo == PL_JOIN_MERGE)
+			*out = ex_mergejoin_new(st, n->jt, l, r, n->nkeys, n->nlookup, n->lkeys, n->rkeys, n->eqs, n->pred,
+									n->types);
+		else
+			*out = ex_join_new(st, n->jt, l, r, n->nkeys, n->lkeys, n->rkeys, n->eqs, n->pred, n->types);
 		return CM_OK;
 	case PL_AGG:
 		*out = ex_agg_new(st, l, n->n, n->exprs, n->naggs, n->aggs, n->types);
@@ -356,6 +363,33 @@ static const char *jt_name(ex_jointype jt)
 	}
 }
 
+typedef struct subplan_explain {
+	int indent;
+	const pl_opmap *map;
+	cm_buf *out;
+} subplan_explain;
+
+static void explain_subplan(pl_subplan *sp, void *arg)
+{
+	subplan_explain *x = arg;
+	for (int i = 0; i < x->indent - 2; i++)
+		cm_buf_putc(x->out, ' ');
+	cm_buf_printf(x->out, "SubPlan %d\n", sp->id + 1);
+	pl_explain_node_ex(sp->plan, x->indent + 4, x->map, x->out);
+}
+
+static void explain_expr_subplans(sem_expr *e, void *arg)
+{
+	pl_expr_subplans(e, explain_subplan, arg);
+}
+
+/* Subquery plans in n's expressions, under n. */
+static void explain_subplans(const pl_node *n, int indent, const pl_opmap *map, cm_buf *out)
+{
+	subplan_explain x = {indent, map, out};
+	pl_node_exprs(n, explain_expr_subplans, &x);
+}
+
 void pl_explain_node_ex(const pl_node *n, int indent, const pl_opmap *map, cm_buf *out)
 {
 	if (indent > 0) {
@@ -379,8 +413,9 @@ void pl_explain_node_ex(const pl_node *n, int indent, const pl_opmap *map, cm_bu
 		if (n->lateral)
 			cm_buf_printf(out, "Nested Loop%s (lateral)", n->jt == EX_JOIN_LEFT ? " Left Join" : "");
 		else if (n->nkeys)
-			cm_buf_printf(out, "Hash %s%sJoin (%d keys%s)", jt_name(n->jt), n->jt == EX_JOIN_INNER ? "" : " ", n->nkeys,
-						  n->pred ? ", join filter" : "");
+			cm_buf_printf(out, "%s %s%sJoin (%d keys%s)",
+						  n->algo == PL_JOIN_LOOKUP ? "Index Lookup" : n->algo == PL_JOIN_MERGE ? "Merge" : "Hash",
+						  jt_name(n->jt), n->jt == EX_JOIN_INNER ? "" : " ", n->nkeys, n->pred ? ", join filter" : "");
 		else
 			cm_buf_printf(out, "Nested Loop%s%s%s", n->jt == EX_JOIN_INNER ? "" : " ", jt_name(n->jt),
 						  n->jt == EX_JOIN_INNER ? "" : " Join");
@@ -421,10 +456,16 @@ void pl_explain_node_ex(const pl_node *n, int indent, const pl_opmap *map, cm_bu
 	int ci = indent == 0 ? 8 : indent + 6;
 	if (n->kind == PL_SCAN && n->scan)
 		pl_scan_explain(n->scan, ci, map, out);
+	if (n->kind == PL_JOIN && n->algo == PL_JOIN_LOOKUP && n->rfilter) {
+		for (int i = 0; i < ci - 2; i++)
+			cm_buf_putc(out, ' ');
+		cm_buf_puts(out, "Lookup Filter: on the fetched rows\n");
+	}
 	if (n->left)
 		pl_explain_node_ex(n->left, ci, map, out);
-	if (n->right)
-		pl_explain_node_ex(n->right, ci, map, out);
+	if (n->right)	/* a lookup join's right side has no operator of its own */
+		pl_explain_node_ex(n->right, ci, n->kind == PL_JOIN && n->algo == PL_JOIN_LOOKUP ? NULL : map, out);
+	explain_subplans(n, ci, map, out);
 }
 
 void pl_explain_node(const pl_node *n, int indent, cm_buf *out)

@@ -244,6 +244,52 @@ static cm_status index_entry_handle(cm_arena *a, const cat_index *ix, const uint
 	return CM_OK;
 }
 
+/* Handles of the index entries whose leading columns equal vals[0..nvals),
+ * in index order, appended to *hs (grown in a). */
+cm_status pl_index_handles(cm_arena *a, kv_txn *txn, const cat_table *t, const cat_index *ix, const sem_datum *vals,
+						   int nvals, int64_t **hs, int *nh, cm_error *err)
+{
+	cm_buf start, end;
+	cm_buf_init(&start);
+	cm_buf_init(&end);
+	int cap = *nh;
+	cm_status st = cat_index_key_prefix(a, t, ix, vals, nvals, &start, err);
+	kv_iter *it = NULL;
+	if (st == CM_OK) {
+		kv_prefix_next(&end, start.data, start.len);
+		kv_iter_options o = {.start = (const uint8_t *) start.data, .start_len = start.len,
+							 .end = (const uint8_t *) end.data, .end_len = end.len};
+		if (kv_txn_iter(txn, &o, &it, err) != KV_OK)
+			st = CM_ERROR;
+	}
+	while (st == CM_OK && kv_iter_valid(it)) {
+		size_t kl, vl;
+		const uint8_t *k = kv_iter_key(it, &kl);
+		const uint8_t *v = kv_iter_value(it, &vl);
+		int64_t h;
+		if (index_entry_handle(a, ix, k, kl, v, vl, &h, err) != CM_OK) {
+			st = CM_ERROR;
+			break;
+		}
+		if (*nh == cap) {
+			int nc = cap ? cap * 2 : 8;
+			int64_t *n = cm_new_array(a, int64_t, nc);
+			if (*nh)
+				memcpy(n, *hs, sizeof(int64_t) * (size_t) *nh);
+			*hs = n;
+			cap = nc;
+		}
+		(*hs)[(*nh)++] = h;
+		if (kv_iter_next(it, err) != KV_OK)
+			st = CM_ERROR;
+	}
+	if (it)
+		kv_iter_close(it);
+	cm_buf_free(&start);
+	cm_buf_free(&end);
+	return st;
+}
+
 static cm_status scan_open(ex_op *op, cm_error *err)
 {
 	scan_op *s = (scan_op *) op;
@@ -355,35 +401,11 @@ static cm_status scan_open(ex_op *op, cm_error *err)
 				add_handle(s, h, &cap);
 			return CM_OK;
 		}
-		cm_buf start, end;
-		cm_buf_init(&start);
-		cm_buf_init(&end);
-		cm_status st = cat_index_key_prefix(s->keep, t, ix, vals, sp->nvals, &start, err);
-		kv_iter *it = NULL;
-		if (st == CM_OK) {
-			kv_prefix_next(&end, start.data, start.len);
-			kv_iter_options o = {.start = (const uint8_t *) start.data, .start_len = start.len,
-								 .end = (const uint8_t *) end.data, .end_len = end.len};
-			if (kv_txn_iter(txn, &o, &it, err) != KV_OK)
-				st = CM_ERROR;
-		}
-		while (st == CM_OK && kv_iter_valid(it)) {
-			size_t kl, vl;
-			const uint8_t *k = kv_iter_key(it, &kl);
-			const uint8_t *v = kv_iter_value(it, &vl);
-			int64_t h;
-			if (index_entry_handle(s->keep, ix, k, kl, v, vl, &h, err) != CM_OK) {
-				st = CM_ERROR;
-				break;
-			}
-			add_handle(s, h, &cap);
-			if (kv_iter_next(it, err) != KV_OK)
-				st = CM_ERROR;
-		}
-		if (it)
-			kv_iter_close(it);
-		cm_buf_free(&start);
-		cm_buf_free(&end);
+		int64_t *hs = NULL;
+		int nh = 0;
+		cm_status st = pl_index_handles(s->keep, txn, t, ix, vals, sp->nvals, &hs, &nh, err);
+		for (int i = 0; st == CM_OK && i < nh; i++)
+			add_handle(s, hs[i], &cap);
 		if (st == CM_OK && s->nh > 1)
 			qsort(s->handles, (size_t) s->nh, sizeof(int64_t), cmp_i64);
 		return st;
@@ -723,14 +745,21 @@ static cm_status optimize(pl_binder *b, pl_node **np, cm_error *err)
 	}
 	if (optimize(b, &n->left, err) != CM_OK)
 		return CM_ERROR;
+	if (n->kind == PL_JOIN && n->algo == PL_JOIN_LOOKUP)
+		return CM_OK;	/* right: the lookup's table, read by the join itself */
 	if (n->kind != PL_RECURSIVE && optimize(b, &n->right, err) != CM_OK)
 		return CM_ERROR;
 	return CM_OK;
 }
 
-cm_status pl_optimize_scans(pl_binder *b, pl_node **root, cm_error *err)
+cm_status pl_scan_paths(pl_binder *b, pl_node **root, cm_error *err)
 {
 	return optimize(b, root, err);
+}
+
+cm_status pl_optimize_scans(pl_binder *b, pl_node **root, cm_error *err)
+{
+	return pl_optimize_plan(b, root, err);
 }
 
 void pl_scan_explain(const pl_scan_provider *p, int indent, const pl_opmap *map, cm_buf *out)

@@ -105,9 +105,17 @@ CM_MUST_CHECK cm_status pl_tabref_current(const pl_tabref *ref, const pl_env *en
 const pl_scan_provider *pl_scan_provider_new(cm_arena *a, pl_scanspec *spec);
 pl_scanspec *pl_scan_spec(const pl_scan_provider *p);	/* NULL: not a catalog table */
 
-/* Rewrite access paths of catalog scans under root (point get, ranges,
- * index lookups, coprocessor pushdown). */
+/* Optimize a bound plan: pl_optimize_plan (pl_opt.c: predicate pushdown,
+ * join algorithms), whose last step is pl_scan_paths: access paths of
+ * catalog scans under root (point get, ranges, index lookups, coprocessor
+ * pushdown). */
 CM_MUST_CHECK cm_status pl_optimize_scans(pl_binder *b, pl_node **root, cm_error *err);
+CM_MUST_CHECK cm_status pl_scan_paths(pl_binder *b, pl_node **root, cm_error *err);
+
+/* Handles of the entries of index ix whose leading columns equal
+ * vals[0..nvals), in index order, appended to *hs / *nh (grown in a). */
+CM_MUST_CHECK cm_status pl_index_handles(cm_arena *a, kv_txn *txn, const cat_table *t, const cat_index *ix,
+										 const sem_datum *vals, int nvals, int64_t **hs, int *nh, cm_error *err);
 
 /* Evaluate a scan-time constant expression (params / executor params). */
 CM_MUST_CHECK cm_status pl_eval_const(ex_state *st, cm_arena *a, const sem_expr *e, sem_datum *out, cm_error *err);
