@@ -691,6 +691,21 @@ static void choose_access(pl_binder *b, pl_scanspec *sp, sem_expr *pred)
 			bestn = n;
 		}
 	}
+	if (best && !(best->unique && bestn == best->ncols) && t->stat_rows > 1000) {
+		/* ANALYZE says the entries would be a large part of the table: a
+		 * scan (through the coprocessor) reads less than index + lookups */
+		double est = (double) t->stat_rows;
+		for (int k = 0; k < bestn; k++) {
+			int pos;
+			sql_cat_column_by_id(t, best->col_ids[k], &pos);
+			if (t->cols[pos].stat_ndistinct > 0)
+				est /= (double) t->cols[pos].stat_ndistinct;
+			else
+				est *= 0.005;
+		}
+		if (est >= 0.05 * (double) t->stat_rows)
+			best = NULL;
+	}
 	if (best) {
 		sp->acc = best->unique && bestn == best->ncols ? PL_ACC_UNIQUE : PL_ACC_INDEX;
 		sp->index_id = best->id;
