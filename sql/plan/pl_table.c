@@ -246,22 +246,15 @@ static cm_status index_entry_handle(cm_arena *a, const cat_index *ix, const uint
 
 /* Handles of the index entries whose leading columns equal vals[0..nvals),
  * in index order, appended to *hs (grown in a). */
-cm_status pl_index_handles(cm_arena *a, kv_txn *txn, const cat_table *t, const cat_index *ix, const sem_datum *vals,
-						   int nvals, int64_t **hs, int *nh, cm_error *err)
+/* Handles of the index entries in [start, end), appended to *hs. */
+static cm_status range_handles(cm_arena *a, kv_txn *txn, const cat_index *ix, const cm_buf *start, const cm_buf *end,
+							   int64_t **hs, int *nh, cm_error *err)
 {
-	cm_buf start, end;
-	cm_buf_init(&start);
-	cm_buf_init(&end);
 	int cap = *nh;
-	cm_status st = cat_index_key_prefix(a, t, ix, vals, nvals, &start, err);
 	kv_iter *it = NULL;
-	if (st == CM_OK) {
-		kv_prefix_next(&end, start.data, start.len);
-		kv_iter_options o = {.start = (const uint8_t *) start.data, .start_len = start.len,
-							 .end = (const uint8_t *) end.data, .end_len = end.len};
-		if (kv_txn_iter(txn, &o, &it, err) != KV_OK)
-			st = CM_ERROR;
-	}
+	kv_iter_options o = {.start = (const uint8_t *) start->data, .start_len = start->len,
+						 .end = (const uint8_t *) end->data, .end_len = end->len};
+	cm_status st = kv_txn_iter(txn, &o, &it, err) == KV_OK ? CM_OK : CM_ERROR;
 	while (st == CM_OK && kv_iter_valid(it)) {
 		size_t kl, vl;
 		const uint8_t *k = kv_iter_key(it, &kl);
@@ -285,8 +278,66 @@ cm_status pl_index_handles(cm_arena *a, kv_txn *txn, const cat_table *t, const c
 	}
 	if (it)
 		kv_iter_close(it);
+	return st;
+}
+
+cm_status pl_index_handles(cm_arena *a, kv_txn *txn, const cat_table *t, const cat_index *ix, const sem_datum *vals,
+						   int nvals, int64_t **hs, int *nh, cm_error *err)
+{
+	cm_buf start, end;
+	cm_buf_init(&start);
+	cm_buf_init(&end);
+	cm_status st = cat_index_key_prefix(a, t, ix, vals, nvals, &start, err);
+	if (st == CM_OK) {
+		kv_prefix_next(&end, start.data, start.len);
+		st = range_handles(a, txn, ix, &start, &end, hs, nh, err);
+	}
 	cm_buf_free(&start);
 	cm_buf_free(&end);
+	return st;
+}
+
+/* Handles of the entries of ix with leading columns vals[0..nvals) and the
+ * next column within the bounds lo / hi (NULL: open; NULLs excluded). */
+static cm_status index_range_handles(cm_arena *a, kv_txn *txn, const cat_table *t, const cat_index *ix,
+									 sem_datum *vals, int nvals, const sem_datum *lo, bool lo_strict,
+									 const sem_datum *hi, bool hi_strict, int64_t **hs, int *nh, cm_error *err)
+{
+	cm_buf start, end, k;
+	cm_buf_init(&start);
+	cm_buf_init(&end);
+	cm_buf_init(&k);
+	cm_status st = CM_OK;
+	if (lo) {
+		vals[nvals] = *lo;
+		st = cat_index_key_prefix(a, t, ix, vals, nvals + 1, &k, err);
+		if (st == CM_OK && lo_strict)
+			kv_prefix_next(&start, k.data, k.len);
+		else if (st == CM_OK)
+			cm_buf_append(&start, k.data, k.len);
+	} else {
+		st = cat_index_key_prefix(a, t, ix, vals, nvals, &start, err);
+		cm_buf_putc(&start, KV_FLAG_NIL + 1);	/* past the NULLs */
+	}
+	cm_buf_reset(&k);
+	if (st == CM_OK && hi) {
+		vals[nvals] = *hi;
+		st = cat_index_key_prefix(a, t, ix, vals, nvals + 1, &k, err);
+		if (st == CM_OK && hi_strict)
+			cm_buf_append(&end, k.data, k.len);
+		else if (st == CM_OK)
+			kv_prefix_next(&end, k.data, k.len);
+	} else if (st == CM_OK) {
+		st = cat_index_key_prefix(a, t, ix, vals, nvals, &k, err);
+		if (st == CM_OK)
+			kv_prefix_next(&end, k.data, k.len);
+	}
+	if (st == CM_OK && (start.len < end.len ? memcmp(start.data, end.data, start.len) <= 0
+											 : memcmp(start.data, end.data, end.len) < 0))
+		st = range_handles(a, txn, ix, &start, &end, hs, nh, err);
+	cm_buf_free(&start);
+	cm_buf_free(&end);
+	cm_buf_free(&k);
 	return st;
 }
 
@@ -403,7 +454,20 @@ static cm_status scan_open(ex_op *op, cm_error *err)
 		}
 		int64_t *hs = NULL;
 		int nh = 0;
-		cm_status st = pl_index_handles(s->keep, txn, t, ix, vals, sp->nvals, &hs, &nh, err);
+		cm_status st;
+		if (sp->lo || sp->hi) {
+			sem_datum lo, hi;
+			if ((sp->lo && pl_eval_const(op->st, s->keep, sp->lo, &lo, err) != CM_OK) ||
+				(sp->hi && pl_eval_const(op->st, s->keep, sp->hi, &hi, err) != CM_OK))
+				return CM_ERROR;
+			if ((sp->lo && lo.isnull) || (sp->hi && hi.isnull)) {
+				s->done = true;
+				return CM_OK;
+			}
+			st = index_range_handles(s->keep, txn, t, ix, vals, sp->nvals, sp->lo ? &lo : NULL, sp->lo_strict,
+									 sp->hi ? &hi : NULL, sp->hi_strict, &hs, &nh, err);
+		} else
+			st = pl_index_handles(s->keep, txn, t, ix, vals, sp->nvals, &hs, &nh, err);
 		for (int i = 0; st == CM_OK && i < nh; i++)
 			add_handle(s, hs[i], &cap);
 		if (st == CM_OK && s->nh > 1)
@@ -554,6 +618,20 @@ static bool is_int(sem_oid o)
 	return o == SEM_INT2OID || o == SEM_INT4OID || o == SEM_INT8OID;
 }
 
+/* Types whose index key order is PostgreSQL's order (C collation for text):
+ * range bounds on them may become index key ranges. */
+static bool range_type(sem_oid o)
+{
+	switch (o) {
+	case SEM_INT2OID: case SEM_INT4OID: case SEM_INT8OID:
+	case SEM_TEXTOID: case SEM_VARCHAROID:
+	case SEM_DATEOID: case SEM_TIMESTAMPOID: case SEM_TIMESTAMPTZOID:
+		return true;
+	default:
+		return false;
+	}
+}
+
 typedef struct colpred {
 	sem_expr *eq;			/* col = v */
 	int nin;
@@ -618,10 +696,10 @@ static void match_conjunct(const pl_tabref *ref, sem_expr *e, colpred *preds)
 	if (!strcmp(op, "=")) {
 		if (same || ints)
 			preds[c].eq = r;
-	} else if (ints && (!strcmp(op, ">") || !strcmp(op, ">="))) {
+	} else if ((ints || (same && range_type(r->type.oid))) && (!strcmp(op, ">") || !strcmp(op, ">="))) {
 		preds[c].lo = r;
 		preds[c].lo_strict = op[1] == '\0';
-	} else if (ints && (!strcmp(op, "<") || !strcmp(op, "<="))) {
+	} else if ((ints || (same && range_type(r->type.oid))) && (!strcmp(op, "<") || !strcmp(op, "<="))) {
 		preds[c].hi = r;
 		preds[c].hi_strict = op[1] == '\0';
 	}
@@ -634,6 +712,20 @@ static int vis_of_slot(const pl_tabref *ref, int slot)
 		if (ref->vis[c] == slot)
 			return c;
 	return -1;
+}
+
+/* Does ANALYZE say the closed integer range p on column slot holds 5% of
+ * the rows or more (distinct values taken as dense)?  Then a scan beats
+ * index entries plus row lookups. */
+static bool wide_range(const cat_table *t, int slot, const colpred *p)
+{
+	int64_t nd = t->cols[slot].stat_ndistinct;
+	if (t->stat_rows <= 1000 || nd <= 0 || p->lo->kind != SEM_EXPR_CONST || p->hi->kind != SEM_EXPR_CONST ||
+		!is_int(p->lo->type.oid) || !is_int(p->hi->type.oid) || p->lo->u.constval.isnull ||
+		p->hi->u.constval.isnull)
+		return false;
+	double span = (double) p->hi->u.constval.v.i - (double) p->lo->u.constval.v.i + 1;
+	return span / (double) nd >= 0.05;
 }
 
 /* Choose an access path for the scan under a Filter on pred. */
@@ -706,8 +798,46 @@ static void choose_access(pl_binder *b, pl_scanspec *sp, sem_expr *pred)
 		if (est >= 0.05 * (double) t->stat_rows)
 			best = NULL;
 	}
+	if (!best && !(hc >= 0 && (preds[hc].lo || preds[hc].hi))) {
+		/* a closed range on the first column of an index */
+		for (int i = 0; i < t->nindexes && !best; i++) {
+			const cat_index *ix = &t->indexes[i];
+			int pos;
+			if (!sql_cat_column_by_id(t, ix->col_ids[0], &pos))
+				continue;
+			int c = vis_of_slot(ref, pos);
+			if (c >= 0 && preds[c].lo && preds[c].hi && !wide_range(t, pos, &preds[c]))
+				best = ix;
+		}
+		if (best) {
+			int pos;
+			sql_cat_column_by_id(t, best->col_ids[0], &pos);
+			colpred *p = &preds[vis_of_slot(ref, pos)];
+			sp->acc = PL_ACC_INDEX;
+			sp->index_id = best->id;
+			sp->index_name = cm_strdup(b->arena, best->name);
+			sp->nvals = 0;
+			sp->vals = cm_new_array(b->arena, sem_expr *, 1);
+			sp->lo = p->lo;
+			sp->hi = p->hi;
+			sp->lo_strict = p->lo_strict;
+			sp->hi_strict = p->hi_strict;
+			return;
+		}
+	}
 	if (best) {
 		sp->acc = best->unique && bestn == best->ncols ? PL_ACC_UNIQUE : PL_ACC_INDEX;
+		if (sp->acc == PL_ACC_INDEX && bestn < best->ncols) {
+			/* equal leading columns, then a range on the next one */
+			int pos;
+			int c = sql_cat_column_by_id(t, best->col_ids[bestn], &pos) ? vis_of_slot(ref, pos) : -1;
+			if (c >= 0 && (preds[c].lo || preds[c].hi)) {
+				sp->lo = preds[c].lo;
+				sp->hi = preds[c].hi;
+				sp->lo_strict = preds[c].lo_strict;
+				sp->hi_strict = preds[c].hi_strict;
+			}
+		}
 		sp->index_id = best->id;
 		sp->index_name = cm_strdup(b->arena, best->name);
 		sp->nvals = bestn;
