@@ -19,7 +19,8 @@
  *      (scans return rows in handle order) or when the right input is
  *      estimated too big to hash within work_mem (both sides sorted
  *      first: the sort spills to disk, a hash table cannot); a hash join
- *      otherwise.
+ *      otherwise, built on the smaller input (an inner join's inputs
+ *      change places, a Project restoring the column order).
  *   3. access paths and coprocessor pushdown (pl_scan_paths, pl_table.c).
  * Subquery plans inside expressions get the same treatment, once each.
  *
@@ -846,13 +847,80 @@ static pl_node *sort_node(cm_arena *a, pl_node *in, int nkeys, sem_expr **keys)
 	return s;
 }
 
-static void choose_join(pl_binder *b, pl_node *j)
+/* Can the inputs of inner join j change places?  Keys of equal types (or
+ * integers, whose = reads both sides alike) only. */
+static bool swappable(const pl_node *j)
+{
+	if (j->jt != EX_JOIN_INNER || j->lateral)
+		return false;
+	for (int k = 0; k < j->nkeys; k++) {
+		sem_oid lt = j->lkeys[k]->type.oid, rt = j->rkeys[k]->type.oid;
+		if (lt != rt && !(int_type(lt) && int_type(rt)))
+			return false;
+	}
+	return true;
+}
+
+/* Swap the inputs of inner join *np so the smaller one is built / looked
+ * up; a Project above restores the column order. */
+static void swap_inputs(cm_arena *a, pl_node **np)
+{
+	pl_node *j = *np;
+	int wl = j->left->ncols, wr = j->right->ncols;
+	sem_expr **map = cm_new_array(a, sem_expr *, wl + wr + 1);
+	for (int i = 0; i < wl; i++)
+		map[i] = sem_expr_column(a, wr + i, j->left->types[i], -1);
+	for (int i = 0; i < wr; i++)
+		map[wl + i] = sem_expr_column(a, i, j->right->types[i], -1);
+	if (j->pred)
+		j->pred = remap(&(colmap){a, 0, map}, j->pred);
+	pl_node *t = j->left;
+	j->left = j->right;
+	j->right = t;
+	sem_expr **tk = j->lkeys;
+	j->lkeys = j->rkeys;
+	j->rkeys = tk;
+	sem_type *orig = j->types;
+	j->types = cm_new_array(a, sem_type, wl + wr + 1);
+	memcpy(j->types, j->left->types, sizeof(sem_type) * (size_t) wr);
+	memcpy(j->types + wr, j->right->types, sizeof(sem_type) * (size_t) wl);
+	pl_node *p = cm_new(a, pl_node);
+	p->kind = PL_PROJECT;
+	p->ncols = p->n = wl + wr;
+	p->types = orig;
+	p->exprs = cm_new_array(a, sem_expr *, wl + wr + 1);
+	for (int i = 0; i < wl; i++)
+		p->exprs[i] = sem_expr_column(a, wr + i, orig[i], -1);
+	for (int i = 0; i < wr; i++)
+		p->exprs[wl + i] = sem_expr_column(a, i, orig[wl + i], -1);
+	p->left = j;
+	p->est = j->est;
+	*np = p;
+}
+
+static void choose_join(pl_binder *b, pl_node **np)
 {
 	cm_arena *a = b->arena;
-	if (j->lateral || j->nkeys == 0)
+	pl_node *j = *np;
+	if (j->lateral || j->nkeys == 0 || j->algo != PL_JOIN_HASH)
 		return;
 	if (try_lookup(a, j))
 		return;
+	if (swappable(j)) {
+		/* the left input is the indexed table: look it up from the right one */
+		pl_node trial = *j;
+		trial.left = j->right;
+		trial.right = j->left;
+		trial.lkeys = j->rkeys;
+		trial.rkeys = j->lkeys;
+		trial.pred = NULL;
+		if (try_lookup(a, &trial)) {
+			swap_inputs(a, np);
+			if (try_lookup(a, (*np)->left))
+				return;
+			j = (*np)->left;
+		}
+	}
 	/* integer primary key = integer primary key: both scans already ordered */
 	for (int k = 0; k < j->nkeys; k++)
 		if (handle_ordered(j->left, j->lkeys[k]) && handle_ordered(j->right, j->rkeys[k])) {
@@ -867,6 +935,13 @@ static void choose_join(pl_binder *b, pl_node *j)
 			j->nlookup = 1;		/* merge on the first key, the rest are checked */
 			return;
 		}
+	/* build the hash table (or look up) on the smaller side */
+	if (swappable(j) && estimate(a, j->right) > 2 * estimate(a, j->left) && estimate(a, j->right) > 100) {
+		swap_inputs(a, np);
+		j = (*np)->left;
+		if (try_lookup(a, j))
+			return;
+	}
 	/* a hash table over the right input would not fit work_mem: sort both sides */
 	double right = estimate(a, j->right);
 	int64_t wm = 4096;	/* kB */
@@ -891,15 +966,16 @@ static void choose_join(pl_binder *b, pl_node *j)
 	}
 }
 
-static void choose_joins(pl_binder *b, pl_node *n)
+static void choose_joins(pl_binder *b, pl_node **np)
 {
-	if (!n)
+	if (!*np)
 		return;
-	if (n->kind == PL_JOIN)
-		choose_join(b, n);
-	choose_joins(b, n->left);
+	if ((*np)->kind == PL_JOIN)
+		choose_join(b, np);
+	pl_node *n = *np;
+	choose_joins(b, &n->left);
 	if (n->kind != PL_RECURSIVE && n->algo != PL_JOIN_LOOKUP)
-		choose_joins(b, n->right);
+		choose_joins(b, &n->right);
 }
 
 /* ---- driver ---------------------------------------------------------------------------------- */
@@ -941,7 +1017,7 @@ static cm_status subplans_tree(pl_binder *b, pl_node *n, subctx *sc)
 static cm_status optimize_tree(pl_binder *b, pl_node **root, cm_error *err)
 {
 	pushdown(b->arena, root);
-	choose_joins(b, *root);
+	choose_joins(b, root);
 	if (pl_scan_paths(b, root, err) != CM_OK)
 		return CM_ERROR;
 	subctx sc = {b, err, CM_OK};

@@ -24,6 +24,10 @@ select c.id, count(o.id) from cust c left join ord o on o.cust_id = c.id and o.a
 select c.id, o.id from cust c left join ord o on o.cust_id = c.id and c.region = 1 where c.id between 1 and 9 order by c.id, o.id;
 select i.ord_id, i.line, o.amount from ord o join item i on i.ord_id = o.id where o.id between 10 and 12 order by 1, 2;
 select i.ord_id, i.line from item i join ord o on o.id = i.ord_id and o.note is not null where i.ord_id < 8 order by 1, 2;
+-- the smaller input is built or looked up whichever side it is written on
+select c.id, i.ord_id, i.line, i.qty from cust c join item i on i.qty = c.region where c.id = 3 order by 2, 3;
+select c.id, count(*) from cust c join item i on i.ord_id = c.id where c.id between 5 and 8 group by c.id order by 1;
+select o.id, c.name, c.region from ord o join cust c on o.cust_id = c.id where c.id in (4, 9) and o.amount > 50 order by 1;
 -- semi / anti joins written as EXISTS / NOT EXISTS / IN
 select c.id from cust c where c.id < 20 and exists (select 1 from ord o where o.cust_id = c.id and o.amount > 110) order by 1;
 select c.id from cust c where c.id < 30 and not exists (select 1 from ord o where o.cust_id = c.id) order by 1;
