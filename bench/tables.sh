@@ -4,19 +4,25 @@
 # Starts PostgreSQL 15 (scripts/pg-ref.sh) and pgkv (build/pgkv, temporary
 # embedded store) side by side, like pgbench_select1.sh, then on each:
 #   select-only  pgbench -i -s SCALE, then pgbench -n -S -T DURATION -c C -M MODE
-#   scan         a table of ROWS rows (id int primary key, g int, v int, f float8)
-#                loaded with INSERT ... SELECT generate_series in chunks of
-#                100,000 rows, then every query of SCAN_QUERIES timed
-#                (best of REPEAT runs, psql \timing): count(*), sum() with a
-#                filter, GROUP BY, avg/min/max, ORDER BY ... LIMIT, a key
-#                range; it also prints the load time ratio and, per query,
-#                what pgkv ran in the store (EXPLAIN "Store:" lines)
+#   scan         a table of SCAN_ROWS rows (id int primary key, g int, v int,
+#                f float8) loaded with INSERT ... SELECT generate_series in
+#                statements of LOAD_CHUNK rows (one autocommit transaction
+#                each, all through one psql session), then every query of
+#                SCAN_QUERIES timed (best of REPEAT runs, psql \timing):
+#                count(*), sum() with a filter, GROUP BY, avg/min/max,
+#                ORDER BY ... LIMIT, a key range; it also prints the load
+#                time and its ratio pgkv/PostgreSQL and, per query, what
+#                pgkv ran in the store (EXPLAIN "Store:" lines)
 # and prints pgkv, PostgreSQL and the ratio pgkv/PostgreSQL (TPS for
 # select-only, milliseconds for scan: a ratio > 1 means pgkv is slower).
 #
 # Options (environment):
 #   SECTIONS="select-only scan"   DURATION=10   CLIENTS="1 8"   MODES="simple prepared"
-#   SCALE=1   ROWS=1000000   REPEAT=3
+#   SCALE=1   SCAN_ROWS=1000000 (ROWS= is the old name)   LOAD_CHUNK=100000
+#   REPEAT=3
+# A 10 M-row scan run: SECTIONS=scan SCAN_ROWS=10000000 bash bench/tables.sh
+# (loads ~10x the 1 M time on each server; pgkv holds one chunk's write set
+# in memory per statement, so LOAD_CHUNK bounds the gateway's memory).
 #   TARGETS="pgkv postgres"   PGKV_BIN=build/pgkv   PGKV_ARGS="..."   BENCH_KEEP=1
 set -uo pipefail
 
@@ -26,7 +32,8 @@ DURATION=${DURATION:-10}
 CLIENTS=${CLIENTS:-"1 8"}
 MODES=${MODES:-"simple prepared"}
 SCALE=${SCALE:-1}
-ROWS=${ROWS:-1000000}
+SCAN_ROWS=${SCAN_ROWS:-${ROWS:-1000000}}
+LOAD_CHUNK=${LOAD_CHUNK:-100000}
 REPEAT=${REPEAT:-3}
 TARGETS=${TARGETS:-"pgkv postgres"}
 PGKV_BIN=${PGKV_BIN:-$SRC/build/pgkv}
@@ -47,15 +54,21 @@ time_query() {
 	echo "$best"
 }
 
-load_scan() {
-	local port=$1 lo=1 hi
-	sql "$port" "drop table if exists bench_scan" >/dev/null 2>&1
-	sql "$port" "create table bench_scan (id int primary key, g int, v int, f float8)" >/dev/null || return 1
-	while [ $lo -le "$ROWS" ]; do
-		hi=$((lo + 99999)); [ $hi -gt "$ROWS" ] && hi=$ROWS
-		sql "$port" "insert into bench_scan select i, i % 100, i % 1000, i * 0.5 from generate_series($lo, $hi) i" >/dev/null || return 1
+# the INSERT statements of the load, LOAD_CHUNK rows each
+load_statements() {
+	local lo=1 hi
+	while [ $lo -le "$SCAN_ROWS" ]; do
+		hi=$((lo + LOAD_CHUNK - 1)); [ $hi -gt "$SCAN_ROWS" ] && hi=$SCAN_ROWS
+		echo "insert into bench_scan select i, i % 100, i % 1000, i * 0.5 from generate_series($lo, $hi) i;"
 		lo=$((hi + 1))
 	done
+}
+
+load_scan() {
+	local port=$1
+	sql "$port" "drop table if exists bench_scan" >/dev/null 2>&1
+	sql "$port" "create table bench_scan (id int primary key, g int, v int, f float8)" >/dev/null || return 1
+	load_statements | psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U root postgres >/dev/null || return 1
 	sql "$port" "analyze bench_scan" >/dev/null 2>&1 || true
 }
 
@@ -104,10 +117,10 @@ select sum(f) from bench_scan where v between 100 and 200
 select g, count(*), sum(v) from bench_scan group by g order by g limit 5
 select avg(v), min(v), max(v) from bench_scan where g % 2 = 0
 select id, v from bench_scan order by v desc, id limit 10
-select count(*) from bench_scan where id > $((ROWS - 1000))"}
+select count(*) from bench_scan where id > $((SCAN_ROWS - 1000))"}
 
 case " $SECTIONS " in *" scan "*)
-	echo "# scan: $ROWS rows, best of $REPEAT, milliseconds"
+	echo "# scan: $SCAN_ROWS rows, best of $REPEAT, milliseconds"
 	loadt=()
 	for i in 0 1; do
 		loadt+=("n/a")
@@ -117,7 +130,7 @@ case " $SECTIONS " in *" scan "*)
 		loadt[$i]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 		echo "# load on $([ $i = 0 ] && echo pgkv || echo postgres): ${loadt[$i]} s"
 	done
-	echo "# load (INSERT ... SELECT generate_series, 100,000-row statements): pgkv/PG $(ratio "${loadt[0]}" "${loadt[1]}")"
+	echo "# load (INSERT ... SELECT generate_series, $LOAD_CHUNK-row statements): pgkv/PG $(ratio "${loadt[0]}" "${loadt[1]}")"
 	if [ -n "${PORTS[0]}" ]; then
 		# which queries ran in the store (coprocessor) -- one line per query
 		while IFS= read -r q; do

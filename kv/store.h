@@ -168,13 +168,17 @@ typedef struct kv_embedded_options {
 	uint64_t gc_life_time_ms;	/* MVCC versions younger than this are kept by GC */
 	uint32_t lock_wait_max_ms;	/* cap on PessimisticLock wait_timeout (TiKV's
 								 * wait-for-lock-timeout); 0 = 1000 */
+	uint32_t deadlock_timeout_ms;	/* a lock waiter runs the deadlock check once
+									 * it has waited this long (PostgreSQL's
+									 * deadlock_timeout); 0 = 1000 */
 } kv_embedded_options;
 
 #define KV_EMBEDDED_DEFAULT_REGION_MAX_SIZE (UINT64_C(96) << 20)
 #define KV_EMBEDDED_DEFAULT_GC_LIFE_TIME_MS (UINT64_C(10) * 60 * 1000)
 
 /* Fill *opts with the defaults: data_dir NULL, sync_wal true, region_max_size
- * 96 MiB, gc_life_time 10 min, lock_wait_max_ms 1000. */
+ * 96 MiB, gc_life_time 10 min, lock_wait_max_ms 1000, deadlock_timeout_ms
+ * 1000. */
 void kv_embedded_options_init(kv_embedded_options *opts);
 
 /* Open (or create) the embedded store in opts->data_dir.  On success *out is

@@ -25,6 +25,7 @@
 #include "sql/catalog/sql_catalog.h"
 #include "sql/dispatch.h"
 #include "sql/executor_internal.h"
+#include "sql/plancache.h"
 
 /* ---------- helpers ---------- */
 
@@ -752,6 +753,25 @@ cmd_prepare(sql_executor *ex, sql_cmd *cmd)
 		cm_error_set(&err, CM_E_DUPLICATE_PREPARED_STATEMENT, "prepared statement \"%s\" already exists", name);
 		goto fail;
 	}
+	/* [plancache] an unnamed statement parsed and planned before with the
+	 * same text, parameter types, settings and catalog is reused as it is
+	 * (sql/plancache.h) */
+	sql_parse_key key = {.query = query, .len = qlen, .nparams = cmd->u.prepare.nparams,
+						 .oids = cmd->u.prepare.param_oids};
+	if (name[0] == '\0' && ex->txn != SQL_TXN_ABORTED) {
+		sql_prepared *hit = NULL;
+		if (sql_plancache_parse_lookup(ex, &key, &hit, &err) != CM_OK)
+			goto fail;
+		if (hit) {
+			sql_prepared *old = prep_find(ex, "");
+			if (old)
+				prep_remove(ex, old);
+			hit->next = ex->prepared;
+			ex->prepared = hit;
+			ex->comm->vt->parse_complete(ex->comm);
+			return;
+		}
+	}
 	sql_parsed *parsed = NULL;
 	if (sql_parse(query, qlen, &parsed, &err) != CM_OK)
 		goto fail_q;
@@ -780,6 +800,7 @@ cmd_prepare(sql_executor *ex, sql_cmd *cmd)
 		sql_prepared *old = prep_find(ex, "");
 		if (old)
 			prep_remove(ex, old);
+		sql_plancache_parse_store(ex, &key, p);
 	}
 	p->next = ex->prepared;
 	ex->prepared = p;

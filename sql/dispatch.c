@@ -509,74 +509,40 @@ pop_savepoints(sql_executor *ex, int keep)
 }
 
 /*
- * Settings and savepoints.  PostgreSQL undoes a SET made after a savepoint
- * when the transaction rolls back to it.  SAVEPOINT keeps the value of every
- * (built-in) setting in an arena: an array of name/value pairs ending with a
- * NULL name; ROLLBACK TO sets back those that changed since.  The restoring
- * SETs are themselves undone by a later ROLLBACK of the whole transaction.
+ * Settings and savepoints.  PostgreSQL undoes every SET, SET LOCAL and
+ * RESET (built-in and custom x.y settings) made after a savepoint when the
+ * transaction rolls back to it; RELEASE keeps them for the transaction.
+ * SAVEPOINT remembers a mark in the session's settings undo log
+ * (sql_session_savepoint); ROLLBACK TO undoes the log back to it.
  */
-typedef struct sp_pair {
-	const char *name, *value;
-} sp_pair;
-
 struct sql_sp_settings {
-	cm_arena *a;				/* owns this struct and every string */
-	sp_pair *v;
-	int n, cap;
+	size_t mark;
 };
-
-static void
-sp_snap_one(void *arg, const char *name, const char *value, const char *desc)
-{
-	(void) desc;
-	struct sql_sp_settings *s = arg;
-	if (s->n == s->cap) {
-		int cap = s->cap ? s->cap * 2 : 128;
-		sp_pair *v = cm_new_array(s->a, sp_pair, cap);
-		if (s->n)
-			memcpy(v, s->v, sizeof(sp_pair) * (size_t) s->n);
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n].name = cm_strdup(s->a, name);
-	s->v[s->n].value = cm_strdup(s->a, value ? value : "");
-	s->n++;
-}
 
 static struct sql_sp_settings *
 settings_snapshot(sql_executor *ex)
 {
-	cm_arena *a = cm_arena_create(8192);
-	struct sql_sp_settings *s = cm_new(a, struct sql_sp_settings);
-	s->a = a;
-	sql_session_foreach(ex->session, sp_snap_one, s);
+	struct sql_sp_settings *s = malloc(sizeof(*s));
+	if (s == NULL)
+		abort();
+	s->mark = sql_session_savepoint(ex->session);
 	return s;
 }
 
 void
 sql_dispatch_sp_settings_free(struct sql_sp_settings *s)
 {
-	if (s)
-		cm_arena_destroy(s->a);
+	free(s);
 }
 
-/* ROLLBACK TO: set back every setting that changed since the snapshot.  The
- * transaction characteristics are not settings one can SET back here. */
+/* ROLLBACK TO: every setting changed since the savepoint gets its value
+ * back.  (The transaction characteristics are kept apart, by
+ * sql_session_set_txn_chars, and are not in the undo log.) */
 static void
 settings_restore(sql_executor *ex, const struct sql_sp_settings *s)
 {
-	for (int i = 0; s && i < s->n; i++) {
-		const char *name = s->v[i].name;
-		if (strncasecmp(name, "transaction_", 12) == 0)
-			continue;
-		const char *now = sql_session_get(ex->session, name);
-		if (now == NULL || strcmp(now, s->v[i].value) == 0)
-			continue;
-		cm_error ignore = {0};
-		if (sql_session_set(ex->session, name, s->v[i].value, false, &ignore) != CM_OK)
-			cm_error_clear(&ignore);
-		cm_error_clear(&ignore);
-	}
+	if (s)
+		sql_session_rollback_to(ex->session, s->mark);
 }
 
 static cm_status

@@ -131,10 +131,10 @@ static cm_status env_make(sql_executor *ex, cm_arena *a, bool exec, pl_env **out
 	env->cancel = ex->cfg->cancel;
 	env->rc = ex->txn_iso <= SQL_ISO_READ_COMMITTED;
 	/* [locking/conflicts] SERIALIZABLE records its reads for validation at
-	 * commit (kv/txn/kv_readset.c); the coprocessor path does not record
-	 * them yet (kv_txn_record_range), so those transactions read through
-	 * kv_txn only. */
-	env->allow_copr = ex->txn_iso != SQL_ISO_SERIALIZABLE;
+	 * commit (kv/txn/kv_readset.c); a coprocessor request records its key
+	 * range too (kv_txn_record_range in sql/plan/pl_copr_scan.c), so every
+	 * level may read through the coprocessor. */
+	env->allow_copr = true;
 	if (!env->kv) {
 		if (exec)
 			return cm_error_set(err, CM_E_CANNOT_CONNECT_NOW, "the store is not open");

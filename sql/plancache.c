@@ -20,6 +20,11 @@
  *   plan cache   the executor's entries (key + settings -> a sql_prepared
  *                holding the generic plan), a small array with LRU
  *                replacement, one per executor thread (pthread key).
+ *   parse cache  the same cache's second array: unnamed extended-protocol
+ *                statements (Parse text + parameter types + settings +
+ *                catalog version -> the sql_prepared a Parse made), so a
+ *                client that sends Parse/Bind/Execute/Sync for every
+ *                statement parses and plans each text once.
  *
  * Memory: shapes and shape sets are malloc'd and owned by their sql_parsed /
  * connection; cache entries are refcounted (the cache holds one reference,
@@ -39,6 +44,7 @@
 #include "sql/sem/sem_io.h"
 
 #define PC_MAX 128			/* plans per session */
+#define PX_MAX 64			/* unnamed extended-protocol statements per session */
 #define SHAPES_MAX 64		/* shapes per connection */
 
 /* ---------- helpers ---------- */
@@ -572,6 +578,13 @@ sql_shapeset_add(sql_shapeset *set, const sql_shape *s)
 /* Which literals a plan takes as parameters. */
 enum { MODE_ALL = 0, MODE_NUMBERS, MODE_FIXED };
 
+/* The settings a plan depends on besides its text (database and user are
+ * the cache's). */
+typedef struct pc_settings {
+	char *search_path, *timezone;
+	int datestyle, dateorder, intervalstyle;
+} pc_settings;
+
 typedef struct pc_entry {
 	int refs;				/* the cache's + running statements' */
 	bool stale;				/* a statement had to re-plan: drop at the next lookup */
@@ -579,11 +592,23 @@ typedef struct pc_entry {
 	uint64_t hash;
 	char *key;
 	size_t key_len;
-	char *search_path, *timezone;
-	int datestyle, dateorder, intervalstyle;
+	pc_settings set;
 	sql_prepared *prep;		/* one reference; its arena holds plan and tree */
 	uint64_t used;
 } pc_entry;
+
+/* An unnamed extended-protocol statement (the parse cache). */
+typedef struct px_entry {
+	uint64_t hash;			/* of the text */
+	char *query;
+	size_t len;
+	int nparams;
+	uint32_t *oids;			/* the Parse message's parameter types */
+	pc_settings set;
+	char *catver;			/* catalog version read before it was planned */
+	sql_prepared *prep;		/* one reference */
+	uint64_t used;
+} px_entry;
 
 typedef struct pc_cache {
 	const void *session;	/* the session it belongs to */
@@ -591,6 +616,8 @@ typedef struct pc_cache {
 	int n;
 	uint64_t tick;
 	pc_entry *e[PC_MAX];
+	int nx;
+	px_entry *x[PX_MAX];
 } pc_cache;
 
 /* What sql_plancache_bind needs, in the statement's arena. */
@@ -603,6 +630,14 @@ typedef struct sql_pc_args {
 static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 static atomic_llong st_hits, st_misses, st_generic, st_fixed, st_stale, st_evicted;
+static atomic_llong st_parse_hits, st_parse_misses, st_parse_stale;
+
+static void
+settings_free(pc_settings *s)
+{
+	free(s->search_path);
+	free(s->timezone);
+}
 
 static void
 entry_release(pc_entry *e)
@@ -611,9 +646,19 @@ entry_release(pc_entry *e)
 		return;
 	sql_prepared_release(e->prep);
 	free(e->key);
-	free(e->search_path);
-	free(e->timezone);
+	settings_free(&e->set);
 	free(e);
+}
+
+static void
+px_free(px_entry *x)
+{
+	sql_prepared_release(x->prep);
+	free(x->query);
+	free(x->oids);
+	settings_free(&x->set);
+	free(x->catver);
+	free(x);
 }
 
 static void
@@ -622,6 +667,9 @@ cache_clear(pc_cache *c)
 	for (int i = 0; i < c->n; i++)
 		entry_release(c->e[i]);
 	c->n = 0;
+	for (int i = 0; i < c->nx; i++)
+		px_free(c->x[i]);
+	c->nx = 0;
 }
 
 static void
@@ -674,11 +722,21 @@ cache_remove(pc_cache *c, int i)
 }
 
 static bool
-settings_match(const pc_entry *e, const char *sp, const sem_ctx *ctx)
+settings_match(const pc_settings *e, const char *sp, const sem_ctx *ctx)
 {
 	return strcmp(e->search_path, sp) == 0 && strcmp(e->timezone, ctx->timezone ? ctx->timezone : "") == 0 &&
 		   e->datestyle == (int) ctx->datestyle && e->dateorder == (int) ctx->dateorder &&
 		   e->intervalstyle == (int) ctx->intervalstyle;
+}
+
+static void
+settings_set(pc_settings *e, const char *sp, const sem_ctx *ctx)
+{
+	e->search_path = xstrdup(sp);
+	e->timezone = xstrdup(ctx->timezone);
+	e->datestyle = (int) ctx->datestyle;
+	e->dateorder = (int) ctx->dateorder;
+	e->intervalstyle = (int) ctx->intervalstyle;
 }
 
 static bool
@@ -802,7 +860,7 @@ sql_plancache_plan(sql_executor *ex, sql_prepared *p, sem_ctx *ctx, bool *planne
 		pc_entry *e = c->e[i];
 		if (e->hash != s->hash || e->key_len != s->key_len || memcmp(e->key, s->key, s->key_len) != 0)
 			continue;
-		if (e->stale || !settings_match(e, sp, ctx)) {
+		if (e->stale || !settings_match(&e->set, sp, ctx)) {
 			cache_remove(c, i);
 			break;
 		}
@@ -894,11 +952,7 @@ sql_plancache_plan(sql_executor *ex, sql_prepared *p, sem_ctx *ctx, bool *planne
 	e->key = xmalloc(s->key_len);
 	memcpy(e->key, s->key, s->key_len);
 	e->key_len = s->key_len;
-	e->search_path = xstrdup(sp);
-	e->timezone = xstrdup(ctx->timezone);
-	e->datestyle = (int) ctx->datestyle;
-	e->dateorder = (int) ctx->dateorder;
-	e->intervalstyle = (int) ctx->intervalstyle;
+	settings_set(&e->set, sp, ctx);
 	e->prep = p;
 	p->refs++;
 	e->used = ++c->tick;
@@ -912,6 +966,130 @@ sql_plancache_plan(sql_executor *ex, sql_prepared *p, sem_ctx *ctx, bool *planne
 	}
 	c->e[c->n++] = e;
 	return CM_OK;
+}
+
+/* ---------- the parse cache (extended protocol) ---------- */
+
+static bool
+px_same(const px_entry *x, uint64_t h, const sql_parse_key *k)
+{
+	if (x->hash != h || x->len != k->len || x->nparams != k->nparams || memcmp(x->query, k->query, k->len) != 0)
+		return false;
+	for (int i = 0; i < k->nparams; i++)
+		if (x->oids[i] != k->oids[i])
+			return false;
+	return true;
+}
+
+static void
+px_remove(pc_cache *c, int i)
+{
+	px_free(c->x[i]);
+	c->x[i] = c->x[--c->nx];
+}
+
+cm_status
+sql_plancache_parse_lookup(sql_executor *ex, sql_parse_key *k, sql_prepared **hit, cm_error *err)
+{
+	*hit = NULL;
+	k->catver[0] = '\0';
+	k->cacheable = false;
+	if (ex->cfg->kv == NULL || k->nparams < 0)
+		return CM_OK;
+	/* The catalog version this session would plan against now: a hit must
+	 * have been planned against it, a miss is stored with it (read before
+	 * planning, so a DDL committed meanwhile makes the entry stale, never
+	 * wrongly fresh). */
+	sql_cat_view *v = NULL;
+	if (sql_cat_view_acquire(ex->cfg->kv, ex->kvtxn, &v, err) != CM_OK)
+		return CM_ERROR;
+	size_t vl = strlen(v->version);
+	if (vl < sizeof(k->catver)) {
+		memcpy(k->catver, v->version, vl + 1);
+		k->cacheable = true;
+	}
+	sql_cat_view_release(v);
+	if (!k->cacheable)
+		return CM_OK;
+	pc_cache *c = get_cache(ex);
+	sem_ctx ctx = {0};
+	sql_executor_fill_sem(ex, &ctx);
+	const char *sp = sql_session_get(ex->session, "search_path");
+	if (sp == NULL)
+		sp = "";
+	uint64_t h = fnv1a(k->query, k->len);
+	for (int i = 0; i < c->nx; i++) {
+		px_entry *x = c->x[i];
+		if (!px_same(x, h, k))
+			continue;
+		if (strcmp(x->catver, k->catver) != 0 || !settings_match(&x->set, sp, &ctx)) {
+			atomic_fetch_add_explicit(&st_parse_stale, 1, memory_order_relaxed);
+			px_remove(c, i);
+			break;
+		}
+		x->used = ++c->tick;
+		x->prep->refs++;
+		*hit = x->prep;
+		atomic_fetch_add_explicit(&st_parse_hits, 1, memory_order_relaxed);
+		return CM_OK;
+	}
+	atomic_fetch_add_explicit(&st_parse_misses, 1, memory_order_relaxed);
+	return CM_OK;
+}
+
+/* Statements whose prepared form is worth keeping: those with a plan. */
+static bool
+px_kind_ok(const sql_prepared *p)
+{
+	if (p->stmt == NULL || p->pc_args != NULL)
+		return false;
+	switch (p->stmt->node_case) {
+	case PG_QUERY__NODE__NODE_SELECT_STMT:
+		return p->kind == SQL_SK_QUERY;
+	case PG_QUERY__NODE__NODE_INSERT_STMT:
+	case PG_QUERY__NODE__NODE_UPDATE_STMT:
+	case PG_QUERY__NODE__NODE_DELETE_STMT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+void
+sql_plancache_parse_store(sql_executor *ex, const sql_parse_key *k, sql_prepared *p)
+{
+	if (!k->cacheable || !px_kind_ok(p))
+		return;
+	pc_cache *c = get_cache(ex);
+	sem_ctx ctx = {0};
+	sql_executor_fill_sem(ex, &ctx);
+	const char *sp = sql_session_get(ex->session, "search_path");
+	px_entry *x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		abort();
+	x->hash = fnv1a(k->query, k->len);
+	x->query = xmalloc(k->len + 1);
+	memcpy(x->query, k->query, k->len);
+	x->query[k->len] = '\0';
+	x->len = k->len;
+	x->nparams = k->nparams;
+	x->oids = xmalloc(sizeof(uint32_t) * (size_t) (k->nparams ? k->nparams : 1));
+	if (k->nparams)
+		memcpy(x->oids, k->oids, sizeof(uint32_t) * (size_t) k->nparams);
+	settings_set(&x->set, sp ? sp : "", &ctx);
+	x->catver = xstrdup(k->catver);
+	x->prep = p;
+	p->refs++;
+	x->used = ++c->tick;
+	if (c->nx == PX_MAX) {
+		int lru = 0;
+		for (int i = 1; i < c->nx; i++)
+			if (c->x[i]->used < c->x[lru]->used)
+				lru = i;
+		px_remove(c, lru);
+		atomic_fetch_add_explicit(&st_evicted, 1, memory_order_relaxed);
+	}
+	c->x[c->nx++] = x;
 }
 
 /* The text of literal l, unquoted (strings: '' -> '), NUL-terminated. */
@@ -977,4 +1155,7 @@ sql_plancache_counters(sql_plancache_stats *out)
 	out->fixed = atomic_load(&st_fixed);
 	out->stale = atomic_load(&st_stale);
 	out->evicted = atomic_load(&st_evicted);
+	out->parse_hits = atomic_load(&st_parse_hits);
+	out->parse_misses = atomic_load(&st_parse_misses);
+	out->parse_stale = atomic_load(&st_parse_stale);
 }

@@ -42,10 +42,27 @@
  * The cache is per session (executor thread), bounded (LRU, PC_MAX
  * entries) and lock-free; the reader's shape set is per connection.
  *
+ * Extended protocol (sql/conn_executor.c's Parse): drivers (JDBC, psycopg,
+ *    node-postgres, pgx, `pgbench -M extended`) send Parse of an unnamed
+ *    statement before every Bind/Execute.  sql_plancache_parse_lookup()
+ *    finds the sql_prepared an earlier Parse of the same text with the same
+ *    parameter types made, if it was planned under the same search_path,
+ *    TimeZone, DateStyle and IntervalStyle (database and user: the
+ *    session's) against the catalog version the session sees now; the
+ *    unnamed statement then shares it (no parse, no plan).  After a miss,
+ *    sql_plancache_parse_store() keeps the new statement (SELECT, INSERT,
+ *    UPDATE, DELETE: those with a plan) with the catalog version read
+ *    before it was planned.  So any DDL, a settings change or another
+ *    database or user means a fresh parse and plan, and the result type
+ *    always follows the catalog.  A statement shared this way is what a
+ *    named prepared statement is: portals hold references; a re-plan at
+ *    open (DDL between Parse and Execute) works as for named ones.
+ *
  * Exported:
  *   sql_shape_scan / sql_shape_free / sql_shape_analyse
  *   sql_shapeset_new / _free / _match / _add
  *   sql_plancache_plan / sql_plancache_bind / sql_plancache_counters
+ *   sql_plancache_parse_lookup / sql_plancache_parse_store
  */
 #ifndef PGKV_SQL_PLANCACHE_H
 #define PGKV_SQL_PLANCACHE_H
@@ -120,8 +137,30 @@ CM_MUST_CHECK cm_status sql_plancache_plan(struct sql_executor *ex, struct sql_p
  * Conversion errors carry the literal's position, as PostgreSQL's do. */
 CM_MUST_CHECK cm_status sql_plancache_bind(struct sql_prepared *p, struct sql_portal *po, cm_error *err);
 
+/* An unnamed extended-protocol Parse (the parse cache). */
+typedef struct sql_parse_key {
+	const char *query;		/* the Parse text (caller's memory) */
+	size_t len;
+	int nparams;			/* parameter types given in the Parse message */
+	const uint32_t *oids;
+	/* filled by sql_plancache_parse_lookup */
+	char catver[64];		/* catalog version before planning */
+	bool cacheable;
+} sql_parse_key;
+/* Look k up: *hit is a new reference to a cached sql_prepared (the caller
+ * owns it) or NULL (miss: prepare as usual, then call
+ * sql_plancache_parse_store with the same k).  CM_ERROR only when the
+ * catalog version cannot be read (err set). */
+CM_MUST_CHECK cm_status sql_plancache_parse_lookup(struct sql_executor *ex, sql_parse_key *k,
+												   struct sql_prepared **hit, cm_error *err);
+/* Keep p (successfully prepared from k's text after a miss) for the next
+ * Parse of the same text; takes its own reference.  Only statements with a
+ * plan are kept. */
+void sql_plancache_parse_store(struct sql_executor *ex, const sql_parse_key *k, struct sql_prepared *p);
+
 typedef struct sql_plancache_stats {
 	int64_t hits, misses, generic, fixed, stale, evicted;
+	int64_t parse_hits, parse_misses, parse_stale;	/* the parse cache */
 } sql_plancache_stats;
 /* Process-wide counters (tests, docs/performance.md). */
 void sql_plancache_counters(sql_plancache_stats *out);

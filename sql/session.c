@@ -71,6 +71,7 @@ static const setting_def settings[] = {
 	{"client_encoding", K_STRING, F_REPORT, "UTF8", NULL, check_encoding, "Sets the client's character set encoding."},
 	{"client_min_messages", K_ENUM, 0, "notice", msglevels, NULL, "Sets the message levels that are sent to the client."},
 	{"DateStyle", K_STRING, F_REPORT, "ISO, MDY", NULL, check_datestyle, "Sets the display format for date and time values."},
+	{"deadlock_timeout", K_MS, 0, "1000", NULL, NULL, "Sets the time to wait on a lock before checking for deadlock.", 1, 2147483647},
 	{"default_transaction_deferrable", K_BOOL, 0, "off", NULL, NULL, "Sets the default deferrable status of new transactions."},
 	{"default_transaction_isolation", K_STRING, 0, "read committed", NULL, check_isolation, "Sets the transaction isolation level of each new transaction."},
 	{"default_transaction_read_only", K_BOOL, F_REPORT, "off", NULL, NULL, "Sets the default read-only status of new transactions."},
@@ -148,7 +149,10 @@ struct sql_session {
 	char *boot[NSETTINGS];		/* value RESET returns to (startup values included) */
 	char *reported[NSETTINGS];	/* last value sent as ParameterStatus */
 	custom_setting *custom;
+	custom_setting *retired;	/* old TimeZone values set_config() replaced while a
+								 * statement's sem_ctx may still point at them */
 	undo_rec *undo;				/* newest first */
+	size_t nundo;				/* records in undo (savepoint marks count them) */
 	bool in_txn;
 	/* derived */
 	int64_t statement_timeout_ms;
@@ -655,6 +659,17 @@ sql_session_new(const sql_session_params *p)
 	return s;
 }
 
+static void
+free_retired(sql_session *s)
+{
+	while (s->retired) {
+		custom_setting *c = s->retired;
+		s->retired = c->next;
+		free(c->value);
+		free(c);
+	}
+}
+
 void
 sql_session_free(sql_session *s)
 {
@@ -679,6 +694,7 @@ sql_session_free(sql_session *s)
 		free(u->old_value);
 		free(u);
 	}
+	free_retired(s);
 	free(s->user);
 	free(s->database);
 	free(s);
@@ -718,6 +734,7 @@ push_undo(sql_session *s, int idx, const char *custom_name, const char *old, boo
 	u->is_local = is_local;
 	u->next = s->undo;
 	s->undo = u;
+	s->nundo++;
 }
 
 cm_status
@@ -901,7 +918,40 @@ sql_session_txn_end(sql_session *s, bool committed)
 		free(u->old_value);
 		free(u);
 	}
+	s->nundo = 0;
 	s->in_txn = false;
+	free_retired(s);
+	derive(s);
+}
+
+/*
+ * Savepoints.  PostgreSQL keeps one stack of saved values per
+ * (sub)transaction nesting level: RELEASE merges a level into its parent,
+ * ROLLBACK TO restores every setting -- built-in or custom, SET, SET LOCAL
+ * or RESET -- to its value at the savepoint, and forgets that it was
+ * changed (so a SET LOCAL made before the savepoint still ends with the
+ * transaction).  Here the undo log is that stack: a savepoint is a mark
+ * (its length), RELEASE leaves the records to the enclosing level, and
+ * ROLLBACK TO undoes and drops the records after the mark, newest first.
+ */
+size_t
+sql_session_savepoint(const sql_session *s)
+{
+	return s->nundo;
+}
+
+void
+sql_session_rollback_to(sql_session *s, size_t mark)
+{
+	while (s->undo && s->nundo > mark) {
+		undo_rec *u = s->undo;
+		s->undo = u->next;
+		s->nundo--;
+		restore(s, u);
+		free(u->custom_name);
+		free(u->old_value);
+		free(u);
+	}
 	derive(s);
 }
 
@@ -941,10 +991,31 @@ get_setting_cb(void *session, const char *name)
 	return sql_session_get(session, name);
 }
 
+/* set_config(): SET / SET LOCAL / RESET from inside a statement.  The
+ * statement's sem_ctx (and copies of it) hold the TimeZone string, so the
+ * value being replaced is kept until the transaction ends. */
+static cm_status
+set_setting_cb(void *session, const char *name, const char *value, bool is_local, cm_error *err)
+{
+	sql_session *s = session;
+	int tz = setting_index("TimeZone");
+	custom_setting *keep = calloc(1, sizeof(*keep));
+	if (keep == NULL)
+		abort();
+	keep->value = s->values[tz];
+	s->values[tz] = xstrdup(keep->value);
+	keep->next = s->retired;
+	s->retired = keep;
+	if (value == NULL)
+		return sql_session_reset(s, name, err);
+	return sql_session_set(s, name, value, is_local, err);
+}
+
 void
 sql_session_fill_sem(sql_session *s, sem_ctx *ctx)
 {
 	ctx->get_setting = get_setting_cb;
+	ctx->set_setting = set_setting_cb;
 	ctx->session = s;
 	ctx->timezone = s->values[setting_index("TimeZone")];
 	ctx->datestyle = s->datestyle;

@@ -13,7 +13,7 @@
  *   sql_session_new/free
  *   sql_session_apply_startup()     startup packet parameters and "options"
  *   sql_session_set() / reset() / reset_all() / get() / show_name()
- *   sql_session_txn_begin() / txn_end()
+ *   sql_session_txn_begin() / txn_end() / savepoint() / rollback_to()
  *   sql_session_changed_reports()   settings to send as ParameterStatus
  *   sql_session_report_all()        every reported setting (startup)
  *   sql_session_foreach()           iterate settings (SHOW ALL)
@@ -69,6 +69,13 @@ bool sql_session_is_list(const char *name);
 /* Transaction boundaries for settings undo. */
 void sql_session_txn_begin(sql_session *s);
 void sql_session_txn_end(sql_session *s, bool committed);
+/* SAVEPOINT: a mark in the transaction's settings undo log.  ROLLBACK TO
+ * the savepoint: every setting (built-in or custom x.y; SET, SET LOCAL,
+ * RESET) changed since the mark gets its value at the mark back, as if it
+ * had not been changed; RELEASE needs no call (the changes stay with the
+ * transaction). */
+size_t sql_session_savepoint(const sql_session *s);
+void sql_session_rollback_to(sql_session *s, size_t mark);
 
 /* Reported settings whose value differs from what the client last saw;
  * calls fn(name, value) for each and marks them reported. */

@@ -6,7 +6,9 @@
  *   write CF    'z' + EncodeBytes(user_key) + BE(^commit_ts)   (Rollback: ^start_ts)
  *   default CF  'z' + EncodeBytes(user_key) + BE(^start_ts)    (long values only)
  * Lock and write records: §5.2 / §5.3, including the optional tagged fields;
- * parsers stop at the first tag they do not know.
+ * parsers stop at the first tag they do not know.  A shared lock ('H') is a
+ * container whose 'h' field holds the sharers' own lock records (compact
+ * bytes each); kve_lock.shared has them decoded.
  *
  * EncodeBytes here is a PRIVATE COPY, to be replaced by kv/codec/kv_codec.h
  * (kv_encode_bytes / kv_decode_bytes) when that module is settled.
@@ -196,9 +198,39 @@ get_u64be(const uint8_t **p, const uint8_t *end, uint64_t *v)
 uint8_t *
 kve_lock_encode(cm_arena *a, const kve_lock *l, size_t *out_n)
 {
-	size_t cap = 1 + 10 + l->primary.n + 10 + 10 + 2 + l->short_value.n + 3 * 9 + 1 + 10;
+	/* a container: encode the sub-locks first; its own start_ts and
+	 * for_update_ts summarise them (as TiKV's shared lock does) */
+	kve_lock hdr;
+	uint8_t **subs = NULL;
+	size_t *sub_n = NULL;
+	if (l->type == 'H') {
+		hdr = *l;
+		hdr.primary = (kve_slice){ NULL, 0 };
+		hdr.ttl = 0;
+		hdr.start_ts = UINT64_MAX;
+		hdr.for_update_ts = UINT64_MAX;
+		hdr.has_short_value = false;
+		hdr.txn_size = 0;
+		hdr.min_commit_ts = 0;
+		hdr.use_async_commit = false;
+		hdr.n_secondaries = 0;
+		subs = cm_alloc(a, sizeof(uint8_t *) * (l->n_shared + 1));
+		sub_n = cm_alloc(a, sizeof(size_t) * (l->n_shared + 1));
+		for (size_t k = 0; k < l->n_shared; k++) {
+			const kve_lock *sl = &l->shared[k];
+			subs[k] = kve_lock_encode(a, sl, &sub_n[k]);
+			if (sl->type == 'L' && sl->start_ts < hdr.start_ts)
+				hdr.start_ts = sl->start_ts;
+			if (sl->type == 'S' && sl->for_update_ts < hdr.for_update_ts)
+				hdr.for_update_ts = sl->for_update_ts;
+		}
+		l = &hdr;
+	}
+	size_t cap = 1 + 10 + l->primary.n + 10 + 10 + 2 + l->short_value.n + 3 * 9 + 1 + 10 + 11;
 	for (size_t i = 0; i < l->n_secondaries; i++)
 		cap += 10 + l->secondaries[i].n;
+	for (size_t k = 0; subs && k < l->n_shared; k++)
+		cap += 10 + sub_n[k];
 	uint8_t *o = cm_alloc(a, cap);
 	size_t i = 0;
 	o[i++] = (uint8_t) l->type;
@@ -232,6 +264,12 @@ kve_lock_encode(cm_arena *a, const kve_lock *l, size_t *out_n)
 		i += put_uvarint(o + i, l->n_secondaries);
 		for (size_t k = 0; k < l->n_secondaries; k++)
 			i += put_compact(o + i, l->secondaries[k].p, l->secondaries[k].n);
+	}
+	if (subs) {
+		o[i++] = 'h';
+		i += put_uvarint(o + i, l->n_shared);
+		for (size_t k = 0; k < l->n_shared; k++)
+			i += put_compact(o + i, subs[k], sub_n[k]);
 	}
 	*out_n = i;
 	return o;
@@ -305,6 +343,22 @@ kve_lock_decode(cm_arena *a, const uint8_t *p, size_t n, kve_lock *l)
 			if (!get_u64be(&p, end, &tmp))
 				return false;
 			break;
+		case 'h': {
+			/* shared-lock txns: each a whole lock record (never nested) */
+			uint64_t cnt;
+			if (l->type != 'H' || !get_uvarint(&p, end, &cnt) || cnt > (uint64_t) (end - p))
+				return false;
+			l->n_shared = (size_t) cnt;
+			l->shared = cm_alloc(a, sizeof(kve_lock) * ((size_t) cnt + 1));
+			for (uint64_t k = 0; k < cnt; k++) {
+				kve_slice sub;
+				if (!get_compact(&p, end, &sub) ||
+					!kve_lock_decode(a, sub.p, sub.n, &l->shared[k]) ||
+					l->shared[k].type == 'H')
+					return false;
+			}
+			break;
+		}
 		default:
 			return true; /* unknown tag: newer format, stop */
 		}

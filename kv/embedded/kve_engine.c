@@ -573,6 +573,17 @@ kve_lock_info(const kve_lock *l, const uint8_t *raw, size_t rawn)
 		for (size_t i = 0; i < l->n_secondaries; i++)
 			kve_bin_set(&li->secondaries[i], l->secondaries[i].p, l->secondaries[i].n);
 	}
+	if (l->type == 'H') {
+		/* a shared lock: the sharers, each with its own primary and ttl */
+		li->shared_lock_infos = xcalloc(l->n_shared, sizeof(Kvrpcpb__LockInfo *));
+		li->n_shared_lock_infos = l->n_shared;
+		for (size_t i = 0; i < l->n_shared; i++) {
+			Kvrpcpb__LockInfo *sub = kve_lock_info(&l->shared[i], raw, rawn);
+			sub->lock_type = l->shared[i].type == 'S' ? KVRPCPB__OP__SharedPessimisticLock
+													  : KVRPCPB__OP__SharedLock;
+			li->shared_lock_infos[i] = sub;
+		}
+	}
 	return li;
 }
 

@@ -461,8 +461,9 @@ gc_min_lock(kve_store *s, uint64_t *min_ts, cm_error *err)
 			rc = -1;
 			break;
 		}
-		if (l.start_ts < *min_ts)
-			*min_ts = l.start_ts;
+		uint64_t ls = kve_lock_min_start(&l); /* a shared lock: its oldest sharer */
+		if (ls < *min_ts)
+			*min_ts = ls;
 		if (++n % 1024 == 0)
 			cm_arena_reset(a);
 	}

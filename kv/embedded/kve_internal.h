@@ -20,6 +20,7 @@
  *                      CheckSecondaryLocks
  *   kve_pessimistic.c  PessimisticLock (waits, deadlock detection) /
  *                      PessimisticRollback
+ *   kve_shared.c       shared locks: the 'H' container and one txn's part
  *   kve_store.c        open / close, the vtable, Coprocessor stub
  *   kve_gc.c           MVCC garbage collection, reader registry, GC thread
  *   kv_store_msg.c     driver-independent helpers of kv/store.h
@@ -51,6 +52,8 @@ enum { KVE_CF_DEFAULT = 0, KVE_CF_LOCK = 1, KVE_CF_WRITE = 2, KVE_CF_COUNT = 3 }
 #define KVE_GROUP_MAX_WRITERS 256	/* writers merged into one RocksDB write */
 #define KVE_TSO_SAVE_AHEAD_MS 3000	/* TSO high-water mark lead */
 #define KVE_DEFAULT_WAIT_MS 1000	/* wait_timeout 0 / cap */
+#define KVE_DEFAULT_DEADLOCK_MS 1000	/* deadlock check delay (deadlock_timeout) */
+#define KVE_WAIT_LINGER_MS 500		/* a wait survives this long between re-sends */
 
 /* ---- small byte helpers --------------------------------------------------- */
 
@@ -111,8 +114,9 @@ uint8_t *kve_ts_key(cm_arena *a, const uint8_t *dk, size_t dkn, uint64_t ts, siz
 /* Raw user key of a data key (with or without ts suffix); false if malformed. */
 bool kve_raw_key(cm_arena *a, const uint8_t *dk, size_t dkn, uint8_t **raw, size_t *raw_n);
 
-typedef struct kve_lock {
-	char type;					/* 'P' 'D' 'L' 'S' */
+typedef struct kve_lock kve_lock;
+struct kve_lock {
+	char type;					/* 'P' 'D' 'L' 'S', 'H' shared (a container) */
 	kve_slice primary;
 	uint64_t start_ts;
 	uint64_t ttl;
@@ -124,7 +128,14 @@ typedef struct kve_lock {
 	bool use_async_commit;
 	size_t n_secondaries;
 	kve_slice *secondaries;
-} kve_lock;
+	/* 'H' only: one sub-lock per sharing txn ('S' pessimistic or 'L'
+	 * prewritten), each a whole lock record of its own ('h' field).  The
+	 * container's own primary is empty, ttl 0, start_ts the smallest 'L'
+	 * sub-lock's start_ts and for_update_ts the smallest 'S' sub-lock's
+	 * for_update_ts (UINT64_MAX when none), recomputed at every encode. */
+	size_t n_shared;
+	kve_lock *shared;
+};
 
 typedef struct kve_write {
 	char type;					/* 'P' 'D' 'L' 'R' */
@@ -141,6 +152,27 @@ uint8_t *kve_lock_encode(cm_arena *a, const kve_lock *l, size_t *out_n);
 bool kve_write_decode(const uint8_t *p, size_t n, kve_write *w);
 uint8_t *kve_write_encode(cm_arena *a, const kve_write *w, size_t *out_n);
 Kvrpcpb__Op kve_lock_type_op(char type);
+
+/* ---- shared locks (kve_shared.c) -------------------------------------------
+ * A key held in shared mode has one 'H' lock record whose sub-locks are the
+ * sharers' own locks.  These helpers find, add and remove a txn's part. */
+
+/* The lock txn start_ts holds on this key: the sub-lock of a container, the
+ * lock itself when it is that txn's, else NULL.  Points into *l. */
+kve_lock *kve_lock_mine(kve_lock *l, uint64_t start_ts);
+/* An empty container. */
+void kve_shared_init(kve_lock *l);
+/* Add (or replace) sub's txn in container l; the sub is copied (arena a). */
+void kve_shared_put(cm_arena *a, kve_lock *l, const kve_lock *sub);
+/* Remove txn start_ts from container l (no-op if absent). */
+void kve_shared_remove(kve_lock *l, uint64_t start_ts);
+/* Is txn start_ts the only holder of the key (plain own lock, or the only
+ * sharer)? */
+bool kve_lock_sole_holder(const kve_lock *l, uint64_t start_ts);
+/* Start timestamps of the holders of l other than except (arena a). */
+size_t kve_lock_holders(cm_arena *a, const kve_lock *l, uint64_t except, uint64_t **out);
+/* Oldest start_ts of a lock record (over sub-locks for a container). */
+uint64_t kve_lock_min_start(const kve_lock *l);
 
 /* ---- regions (kve_region.c) ----------------------------------------------- */
 
@@ -212,7 +244,8 @@ typedef struct kve_store {
 	pthread_cond_t wait_cv;
 	uint64_t wait_gen[KVE_WAIT_BUCKETS];
 	_Atomic int n_waiters;
-	kve_wait_edge *edges;			/* wait-for graph */
+	kve_wait_edge *edges;			/* wait-for graph (kve_pessimistic.c) */
+	_Atomic int n_edges;
 
 	/* regions, sorted by start key */
 	pthread_rwlock_t reg_mu;
@@ -328,6 +361,8 @@ int kve_mvcc_get(kve_store *s, const rocksdb_readoptions_t *ro, kve_versions *v,
 int kve_find_txn_write(kve_store *s, cm_arena *a, const uint8_t *dk, size_t dkn, uint64_t start_ts,
 					   uint64_t *commit_ts, kve_write *w, cm_error *err);
 
+/* Free the wait-for graph (store close; no request in flight). */
+void kve_waits_free(kve_store *s);
 /* Wake lock waiters of these key hashes. */
 void kve_waits_wake(kve_store *s, const uint64_t *hashes, size_t n);
 uint64_t kve_wait_gen(kve_store *s, uint64_t hash);
@@ -414,14 +449,24 @@ KVE_CMD(kve_pessimistic_lock, Kvrpcpb__PessimisticLockRequest, Kvrpcpb__Pessimis
 KVE_CMD(kve_pessimistic_rollback, Kvrpcpb__PessimisticRollbackRequest,
 		Kvrpcpb__PessimisticRollbackResponse);
 
-/* Shared transaction actions (kve_txn.c), run inside a latched command. */
+/* Shared transaction actions (kve_txn.c, kve_shared.c), run inside a
+ * latched command.  `lock` is the key's lock record as loaded (a container
+ * for a shared key: then only txn start_ts's sub-lock is touched, and *lock
+ * is updated so that several actions on one key can follow each other). */
 /* Roll back txn start_ts on key (lock may be NULL if none is held by that
- * txn): delete lock and long value, write a protected Rollback record. */
+ * txn): delete its lock and long value, write a protected Rollback record. */
 cm_status kve_act_rollback(kve_cmd *c, const uint8_t *raw, size_t rawn, const uint8_t *dk,
-						   size_t dkn, uint64_t start_ts, const kve_lock *lock, cm_error *err);
-/* Commit txn start_ts on key at commit_ts from its lock. */
+						   size_t dkn, uint64_t start_ts, kve_lock *lock, cm_error *err);
+/* Commit txn start_ts on key at commit_ts from its lock (a shared lock
+ * leaves a Lock write record). */
 void kve_act_commit_lock(kve_cmd *c, const uint8_t *raw, size_t rawn, const uint8_t *dk,
-						 size_t dkn, const kve_lock *lock, uint64_t commit_ts);
+						 size_t dkn, kve_lock *lock, uint64_t start_ts, uint64_t commit_ts);
+/* Remove txn start_ts's lock from the key without a record (pessimistic
+ * rollback); wakes the key's waiters. */
+void kve_act_release(kve_cmd *c, const uint8_t *raw, size_t rawn, const uint8_t *dk, size_t dkn,
+					 kve_lock *lock, uint64_t start_ts);
+/* Stage the lock record l for dk (a container without sub-locks: delete). */
+void kve_put_lock(kve_cmd *c, const uint8_t *dk, size_t dkn, const kve_lock *l);
 
 static inline kve_store *kve_of(kv_store *s) { return (kve_store *) s; }
 

@@ -14,6 +14,14 @@
  * and check_existence read the latest committed value; lock_only_if_exists
  * skips missing keys.  wake_up_mode ForceLock is treated as Normal.
  *
+ * Shared locks (SharedPessimisticLock mutations; kve_shared.c): an 'S'
+ * sub-lock in the key's 'H' container.  Sharers are compatible; an
+ * exclusive request waits for every sharer; a shared request waits for an
+ * exclusive holder; a sharer's exclusive request replaces the container
+ * with a plain 'S' lock when it is the only sharer (an upgrade), else it
+ * waits for the others.  A shared request on a key the txn holds
+ * exclusively keeps the exclusive lock.
+ *
  * Waiting: wait_timeout < 0 answers KeyError.locked at once; 0 waits the
  * default (lock_wait_max_ms, 1 s); > 0 waits that long, capped at
  * lock_wait_max_ms (TiKV's wait-for-lock-timeout; the client re-sends).
@@ -21,14 +29,20 @@
  * still holds the key's latch, releases the latch and sleeps until a command
  * that removes a lock on a key of that bucket bumps the generation (commit,
  * rollback, resolve, pessimistic rollback), then retries the whole request.
- * On timeout it answers KeyError.locked with the holder's LockInfo.
+ * On timeout it answers KeyError.locked with the holders' LockInfo.
  *
- * Deadlock detection: while waiting, a txn has one edge waiter_start_ts ->
- * holder_start_ts in the wait-for graph.  Before sleeping, a depth-first
- * search from the holder looks for a path back to the waiter; if there is
- * one, the waiter (the txn that closes the cycle) gets KeyError.deadlock
- * {lock_ts = holder, lock_key, deadlock_key_hash = hash of the key the
- * last txn on the cycle waits for} and does not wait.
+ * Deadlock detection, as PostgreSQL's: while waiting, a txn has one edge
+ * waiter_start_ts -> {holders' start_ts} in the wait-for graph.  Once the
+ * wait has lasted deadlock_timeout_ms (default 1 s) the waiter searches
+ * once for a path from one of its holders back to itself; if there is one,
+ * it gets KeyError.deadlock {lock_ts = that holder, lock_key,
+ * deadlock_key_hash = hash of the key the last txn on the cycle waits for}.
+ * Of two txns waiting for each other the one that began first is the
+ * victim.  The edge outlives the request by KVE_WAIT_LINGER_MS so that the
+ * client's re-send (after lock_wait_max_ms) continues the same wait: same
+ * start time, check done or not.  A granted lock, another error, or a
+ * PessimisticRollback of the txn forgets its lingering edges; an edge whose
+ * request is waiting is only ever removed by that request.
  */
 #include "kv/embedded/kve_internal.h"
 
@@ -39,17 +53,135 @@
 
 struct kve_wait_edge {
 	uint64_t waiter;
-	uint64_t holder;
-	uint64_t key_hash;
+	uint64_t key_hash;			/* the key waited for */
+	uint64_t *holders;			/* its holders (malloc) */
+	size_t n_holders;
+	uint64_t since_ms;			/* CLOCK_REALTIME ms: the wait began */
+	uint64_t linger_until_ms;	/* 0: a request is waiting; else kept
+								 * between the client's re-sends until then */
+	bool checked;				/* the deadlock check ran for this wait */
 	kve_wait_edge *next;
 };
 
 #define MAX_DFS 4096
 
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+static void
+ms_to_timespec(uint64_t ms, struct timespec *ts)
+{
+	ts->tv_sec = (time_t) (ms / 1000);
+	ts->tv_nsec = (long) (ms % 1000) * 1000000L;
+}
+
+static bool
+edge_live(const kve_wait_edge *e, uint64_t now)
+{
+	return e->linger_until_ms == 0 || e->linger_until_ms > now;
+}
+
+static void
+edge_free(kve_wait_edge *e)
+{
+	free(e->holders);
+	free(e);
+}
+
+/* Unlink and free the lingering edges of waiter, or with only_expired the
+ * expired ones of anybody.  An edge whose request is waiting belongs to that
+ * request and is never freed here.  Under wait_mu. */
+static void
+edges_drop(kve_store *s, uint64_t waiter, bool only_expired, uint64_t now)
+{
+	for (kve_wait_edge **pp = &s->edges; *pp;) {
+		kve_wait_edge *e = *pp;
+		bool drop = e->linger_until_ms != 0 &&
+					(only_expired ? !edge_live(e, now) : e->waiter == waiter);
+		if (drop) {
+			*pp = e->next;
+			edge_free(e);
+			atomic_fetch_sub(&s->n_edges, 1);
+		} else
+			pp = &e->next;
+	}
+}
+
+/* Forget waiter's waits (its request got the lock or failed for another
+ * reason, or the txn rolled back). */
+static void
+waits_forget(kve_store *s, uint64_t waiter)
+{
+	if (atomic_load(&s->n_edges) == 0)
+		return;
+	pthread_mutex_lock(&s->wait_mu);
+	edges_drop(s, waiter, false, 0);
+	pthread_mutex_unlock(&s->wait_mu);
+}
+
+void
+kve_waits_free(kve_store *s)
+{
+	while (s->edges) {
+		kve_wait_edge *e = s->edges;
+		s->edges = e->next;
+		edge_free(e);
+	}
+}
+
+/* The wait of waiter for key_hash, continued if the previous request of
+ * the same wait is still remembered (the client re-sends every
+ * lock_wait_max_ms; the wait start, and whether the deadlock check ran,
+ * survive that), else a new one.  Under wait_mu. */
+static kve_wait_edge *
+edge_claim(kve_store *s, uint64_t waiter, uint64_t key_hash, const uint64_t *holders, size_t nh,
+		   uint64_t now)
+{
+	edges_drop(s, 0, true, now);
+	kve_wait_edge *keep = NULL;
+	for (kve_wait_edge **pp = &s->edges; *pp;) {
+		kve_wait_edge *e = *pp;
+		if (e->waiter == waiter && !keep && e->key_hash == key_hash && e->linger_until_ms) {
+			keep = e;
+			pp = &e->next;
+		} else if (e->waiter == waiter && e->linger_until_ms) {
+			*pp = e->next; /* an older wait of this txn on another key */
+			edge_free(e);
+			atomic_fetch_sub(&s->n_edges, 1);
+		} else
+			pp = &e->next;
+	}
+	if (!keep) {
+		keep = calloc(1, sizeof *keep);
+		if (!keep)
+			abort();
+		keep->waiter = waiter;
+		keep->key_hash = key_hash;
+		keep->since_ms = now;
+		keep->next = s->edges;
+		s->edges = keep;
+		atomic_fetch_add(&s->n_edges, 1);
+	}
+	keep->linger_until_ms = 0;
+	free(keep->holders);
+	keep->holders = malloc(sizeof(uint64_t) * (nh ? nh : 1));
+	if (!keep->holders)
+		abort();
+	if (nh)
+		memcpy(keep->holders, holders, sizeof(uint64_t) * nh);
+	keep->n_holders = nh;
+	return keep;
+}
+
 /* Is there a path from `from` to `target` in the wait-for graph?  On
  * success *hash = key hash of the last edge (the one that reaches target). */
 static bool
-path_exists(kve_store *s, uint64_t from, uint64_t target, uint64_t *hash)
+path_exists(kve_store *s, uint64_t from, uint64_t target, uint64_t now, uint64_t *hash)
 {
 	uint64_t stack[MAX_DFS];
 	uint64_t seen[MAX_DFS];
@@ -65,27 +197,33 @@ path_exists(kve_store *s, uint64_t from, uint64_t target, uint64_t *hash)
 		if (ns < MAX_DFS)
 			seen[ns++] = t;
 		for (kve_wait_edge *e = s->edges; e; e = e->next) {
-			if (e->waiter != t)
+			if (e->waiter != t || !edge_live(e, now))
 				continue;
-			if (e->holder == target) {
-				*hash = e->key_hash;
-				return true;
+			for (size_t h = 0; h < e->n_holders; h++) {
+				if (e->holders[h] == target) {
+					*hash = e->key_hash;
+					return true;
+				}
+				if (sp < MAX_DFS)
+					stack[sp++] = e->holders[h];
 			}
-			if (sp < MAX_DFS)
-				stack[sp++] = e->holder;
 		}
 	}
 	return false;
 }
 
-static void
-edge_remove(kve_store *s, kve_wait_edge *e)
+/* The deadlock check of waiter e: does one of its holders wait, directly
+ * or not, for it?  *lock_ts = that holder. */
+static bool
+deadlock_check(kve_store *s, kve_wait_edge *e, uint64_t now, uint64_t *lock_ts, uint64_t *hash)
 {
-	for (kve_wait_edge **pp = &s->edges; *pp; pp = &(*pp)->next)
-		if (*pp == e) {
-			*pp = e->next;
-			return;
+	e->checked = true;
+	for (size_t h = 0; h < e->n_holders; h++)
+		if (path_exists(s, e->holders[h], e->waiter, now, hash)) {
+			*lock_ts = e->holders[h];
+			return true;
 		}
+	return false;
 }
 
 static Kvrpcpb__KeyError *
@@ -102,18 +240,6 @@ deadlock_error(uint64_t lock_ts, const uint8_t *key, size_t kn, uint64_t hash)
 	kve_bin_set(&e->deadlock->lock_key, key, kn);
 	e->deadlock->deadlock_key_hash = hash;
 	return e;
-}
-
-static void
-deadline_after(struct timespec *ts, uint64_t ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += (time_t) (ms / 1000);
-	ts->tv_nsec += (long) (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
 }
 
 static void
@@ -155,12 +281,13 @@ kve_pessimistic_lock(kv_store *st, const Kvrpcpb__PessimisticLockRequest *req,
 	size_t n = req->n_mutations;
 	const uint64_t start = req->start_version, fut = req->for_update_ts;
 	uint64_t cap_ms = s->opts.lock_wait_max_ms ? s->opts.lock_wait_max_ms : KVE_DEFAULT_WAIT_MS;
+	uint64_t dl_delay =
+		s->opts.deadlock_timeout_ms ? s->opts.deadlock_timeout_ms : KVE_DEFAULT_DEADLOCK_MS;
 	bool no_wait = req->wait_timeout < 0;
 	uint64_t wait_ms = req->wait_timeout <= 0 ? cap_ms
 					   : (uint64_t) req->wait_timeout < cap_ms ? (uint64_t) req->wait_timeout
 															   : cap_ms;
-	struct timespec deadline;
-	deadline_after(&deadline, wait_ms);
+	const uint64_t deadline_ms = now_ms() + wait_ms;
 	bool want_values = req->return_values;
 	bool want_exist = req->return_values || req->check_existence || req->lock_only_if_exists;
 
@@ -180,12 +307,14 @@ kve_pessimistic_lock(kv_store *st, const Kvrpcpb__PessimisticLockRequest *req,
 		}
 		kve_cmd_latch(&c, keys, n);
 		Kvrpcpb__KeyError *fatal = NULL, *locked = NULL;
-		uint64_t holder = 0, key_hash = 0;
+		uint64_t *holders = NULL, key_hash = 0;
+		size_t n_holders = 0;
 		const ProtobufCBinaryData *blocked_key = NULL;
 		kve_versions v;
 		kve_versions_open(&v, s, s->ro, c.a);
 		for (size_t i = 0; i < n && !fatal && !locked; i++) {
 			const ProtobufCBinaryData *key = &keys[i];
+			bool shared = req->mutations[i]->op == KVRPCPB__OP__SharedPessimisticLock;
 			size_t dkn;
 			uint8_t *dk = kve_data_key(c.a, key->data, key->len, &dkn);
 			kve_lock l;
@@ -194,15 +323,23 @@ kve_pessimistic_lock(kv_store *st, const Kvrpcpb__PessimisticLockRequest *req,
 				rc = CM_ERROR;
 				break;
 			}
-			if (r > 0 && l.start_ts != start) {
+			kve_lock *mine = r > 0 ? kve_lock_mine(&l, start) : NULL;
+			/* sharers are compatible; an exclusive request needs the key to
+			 * itself (an upgrade waits for the other sharers) */
+			bool blocked = r > 0 && (l.type == 'H' ? !shared && !kve_lock_sole_holder(&l, start)
+												   : !mine);
+			if (blocked) {
 				locked = kve_key_error_locked(&l, key->data, key->len);
-				holder = l.start_ts;
+				n_holders = kve_lock_holders(c.a, &l, start, &holders);
 				key_hash = kve_hash(key->data, key->len);
 				blocked_key = key;
 				break;
 			}
-			bool own = r > 0;
-			if (!own) {
+			bool upgrade = mine && l.type == 'H' && !shared;
+			/* a refresh of our own lock needs no check: nobody could commit
+			 * under it; a new lock, a new sub-lock or an upgrade (other
+			 * sharers may have committed Lock records) does */
+			if (!mine || upgrade) {
 				uint64_t cts;
 				kve_write w;
 				int f = kve_versions_seek(&v, dk, dkn, UINT64_MAX, &cts, &w, err);
@@ -210,7 +347,7 @@ kve_pessimistic_lock(kv_store *st, const Kvrpcpb__PessimisticLockRequest *req,
 					rc = CM_ERROR;
 					break;
 				}
-				if (f > 0 && cts >= start) {
+				if (f > 0 && cts >= start && !mine) {
 					uint64_t ocs;
 					kve_write ow;
 					int g = kve_find_txn_write(s, c.a, dk, dkn, start, &ocs, &ow, err);
@@ -245,12 +382,12 @@ kve_pessimistic_lock(kv_store *st, const Kvrpcpb__PessimisticLockRequest *req,
 					push_bytes(&resp->values, &resp->n_values, val.p, exists ? val.n : 0);
 				push_bool(&resp->not_founds, &resp->n_not_founds, !exists);
 			}
-			if (own) {
-				if (l.type == 'S' && l.for_update_ts < fut) {
-					l.for_update_ts = fut;
-					size_t vn;
-					uint8_t *lv = kve_lock_encode(c.a, &l, &vn);
-					kve_batch_put(&c, KVE_CF_LOCK, dk, dkn, lv, vn);
+			if (mine && !upgrade) {
+				/* held already (a shared request under our exclusive lock
+				 * keeps the exclusive one) */
+				if (mine->type == 'S' && mine->for_update_ts < fut) {
+					mine->for_update_ts = fut;
+					kve_put_lock(&c, dk, dkn, &l);
 				}
 				continue;
 			}
@@ -262,9 +399,18 @@ kve_pessimistic_lock(kv_store *st, const Kvrpcpb__PessimisticLockRequest *req,
 							.ttl = req->lock_ttl,
 							.for_update_ts = fut,
 							.min_commit_ts = req->min_commit_ts };
-			size_t vn;
-			uint8_t *lv = kve_lock_encode(c.a, &nl, &vn);
-			kve_batch_put(&c, KVE_CF_LOCK, dk, dkn, lv, vn);
+			if (upgrade && mine->for_update_ts > nl.for_update_ts)
+				nl.for_update_ts = mine->for_update_ts;
+			if (shared) {
+				kve_lock cont;
+				if (r > 0)
+					cont = l;
+				else
+					kve_shared_init(&cont);
+				kve_shared_put(c.a, &cont, &nl);
+				kve_put_lock(&c, dk, dkn, &cont);
+			} else
+				kve_put_lock(&c, dk, dkn, &nl); /* an upgrade replaces the container */
 		}
 		kve_versions_close(&v);
 		if (rc != CM_OK || fatal) {
@@ -274,6 +420,7 @@ kve_pessimistic_lock(kv_store *st, const Kvrpcpb__PessimisticLockRequest *req,
 			}
 			c.b.n = 0;
 			kve_cmd_finish(&c);
+			waits_forget(s, start);
 			return rc;
 		}
 		if (!locked) {
@@ -284,10 +431,11 @@ kve_pessimistic_lock(kv_store *st, const Kvrpcpb__PessimisticLockRequest *req,
 				c.note_bytes = bytes;
 			}
 			kve_cmd_finish(&c);
+			waits_forget(s, start);
 			return rc;
 		}
 
-		/* blocked by another txn's lock */
+		/* blocked by other txns' locks */
 		c.b.n = 0;
 		reset_values(resp);
 		if (no_wait) {
@@ -295,43 +443,59 @@ kve_pessimistic_lock(kv_store *st, const Kvrpcpb__PessimisticLockRequest *req,
 			kve_cmd_finish(&c);
 			return CM_OK;
 		}
-		kve_wait_edge edge = { .waiter = start, .holder = holder, .key_hash = key_hash };
+		/* The deadlock check runs in the waiter once it has waited
+		 * deadlock_timeout_ms (PostgreSQL's deadlock_timeout): of two txns
+		 * waiting for each other, the one that began waiting first finds
+		 * the cycle and fails, the other proceeds. */
 		pthread_mutex_lock(&s->wait_mu);
-		uint64_t dl_hash = 0;
-		if (path_exists(s, holder, start, &dl_hash)) {
-			pthread_mutex_unlock(&s->wait_mu);
-			kve_push_key_error(&resp->errors, &resp->n_errors,
-							   deadlock_error(holder, blocked_key->data, blocked_key->len,
-											  dl_hash));
-			kvrpcpb__key_error__free_unpacked(locked, NULL);
-			kve_cmd_finish(&c);
-			return CM_OK;
-		}
-		edge.next = s->edges;
-		s->edges = &edge;
+		uint64_t now = now_ms();
+		kve_wait_edge *edge = edge_claim(s, start, key_hash, holders, n_holders, now);
 		atomic_fetch_add(&s->n_waiters, 1);
 		uint64_t gen = kve_wait_gen(s, key_hash);
 		pthread_mutex_unlock(&s->wait_mu);
-		kve_cmd_finish(&c); /* releases the latches: the holder may now proceed */
+		kve_cmd_finish(&c); /* releases the latches: the holders may now proceed */
 
 		pthread_mutex_lock(&s->wait_mu);
-		bool timed_out = false;
-		while (kve_wait_gen(s, key_hash) == gen) {
-			int w = pthread_cond_timedwait(&s->wait_cv, &s->wait_mu, &deadline);
-			if (w == ETIMEDOUT) {
-				timed_out = kve_wait_gen(s, key_hash) == gen;
+		bool timed_out = false, dead = false;
+		uint64_t dl_ts = 0, dl_hash = 0;
+		for (;;) {
+			now = now_ms();
+			if (!edge->checked && now >= edge->since_ms + dl_delay &&
+				deadlock_check(s, edge, now, &dl_ts, &dl_hash)) {
+				dead = true;
 				break;
 			}
+			if (kve_wait_gen(s, key_hash) != gen)
+				break;
+			if (now >= deadline_ms) {
+				timed_out = true;
+				break;
+			}
+			uint64_t wake = deadline_ms;
+			if (!edge->checked && edge->since_ms + dl_delay < wake)
+				wake = edge->since_ms + dl_delay;
+			struct timespec ts;
+			ms_to_timespec(wake, &ts);
+			pthread_cond_timedwait(&s->wait_cv, &s->wait_mu, &ts);
 		}
-		edge_remove(s, &edge);
 		atomic_fetch_sub(&s->n_waiters, 1);
+		/* a victim's wait is over (expired at once); otherwise the wait is
+		 * kept for the retry or the client's re-send */
+		edge->linger_until_ms = dead ? 1 : now_ms() + KVE_WAIT_LINGER_MS;
 		pthread_mutex_unlock(&s->wait_mu);
+		if (dead) {
+			kve_push_key_error(&resp->errors, &resp->n_errors,
+							   deadlock_error(dl_ts, blocked_key->data, blocked_key->len,
+											  dl_hash));
+			kvrpcpb__key_error__free_unpacked(locked, NULL);
+			return CM_OK;
+		}
 		if (timed_out) {
 			kve_push_key_error(&resp->errors, &resp->n_errors, locked);
 			return CM_OK;
 		}
 		kvrpcpb__key_error__free_unpacked(locked, NULL);
-		/* the lock we waited for went away: run the request again */
+		/* a lock we waited for went away: run the request again */
 	}
 }
 
@@ -358,13 +522,12 @@ kve_pessimistic_rollback(kv_store *st, const Kvrpcpb__PessimisticRollbackRequest
 			rc = CM_ERROR;
 			goto out;
 		}
-		if (r > 0 && l.type == 'S' && l.start_ts == req->start_version &&
-			l.for_update_ts <= req->for_update_ts) {
-			kve_batch_del(&c, KVE_CF_LOCK, dk, dkn);
-			kve_cmd_released(&c, key->data, key->len);
-		}
+		kve_lock *m = r > 0 ? kve_lock_mine(&l, req->start_version) : NULL;
+		if (m && m->type == 'S' && m->for_update_ts <= req->for_update_ts)
+			kve_act_release(&c, key->data, key->len, dk, dkn, &l, req->start_version);
 	}
 	rc = kve_cmd_write(&c, err);
+	waits_forget(s, req->start_version); /* the txn gave up what it waited for */
 out:
 	kve_cmd_finish(&c);
 	return rc;

@@ -495,8 +495,8 @@ kve_scan_lock(kv_store *st, const Kvrpcpb__ScanLockRequest *req, Kvrpcpb__ScanLo
 			rc = cm_error_set(err, CM_E_DATA_CORRUPTED, "embedded store: malformed lock");
 			break;
 		}
-		if (lock.start_ts > req->max_version)
-			continue;
+		if (kve_lock_min_start(&lock) > req->max_version)
+			continue; /* a shared lock is listed whole (shared_lock_infos) */
 		if (resp->n_locks == cap) {
 			cap = cap ? cap * 2 : 16;
 			resp->locks = realloc(resp->locks, sizeof(Kvrpcpb__LockInfo *) * cap);

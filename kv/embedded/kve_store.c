@@ -55,6 +55,7 @@ kv_embedded_options_init(kv_embedded_options *opts)
 	opts->region_max_size = KV_EMBEDDED_DEFAULT_REGION_MAX_SIZE;
 	opts->gc_life_time_ms = KV_EMBEDDED_DEFAULT_GC_LIFE_TIME_MS;
 	opts->lock_wait_max_ms = KVE_DEFAULT_WAIT_MS;
+	opts->deadlock_timeout_ms = KVE_DEFAULT_DEADLOCK_MS;
 }
 
 static void
@@ -81,6 +82,7 @@ free_store(kve_store *s)
 	pthread_mutex_destroy(&s->tso_mu);
 	pthread_mutex_destroy(&s->mem_mu);
 	pthread_cond_destroy(&s->mem_cv);
+	kve_waits_free(s);
 	pthread_mutex_destroy(&s->wait_mu);
 	pthread_cond_destroy(&s->wait_cv);
 	pthread_rwlock_destroy(&s->reg_mu);
@@ -105,6 +107,8 @@ kv_store_open_embedded(const kv_embedded_options *opts, kv_store **out, cm_error
 		s->opts.region_max_size = KV_EMBEDDED_DEFAULT_REGION_MAX_SIZE;
 	if (!s->opts.lock_wait_max_ms)
 		s->opts.lock_wait_max_ms = KVE_DEFAULT_WAIT_MS;
+	if (!s->opts.deadlock_timeout_ms)
+		s->opts.deadlock_timeout_ms = KVE_DEFAULT_DEADLOCK_MS;
 	if (!s->opts.gc_life_time_ms) /* GC: 0 = the default, as the other knobs */
 		s->opts.gc_life_time_ms = KV_EMBEDDED_DEFAULT_GC_LIFE_TIME_MS;
 	s->dir = strdup(opts->data_dir);

@@ -38,9 +38,11 @@ put_write(kve_cmd *c, const uint8_t *dk, size_t dkn, uint64_t ts, const kve_writ
 
 cm_status
 kve_act_rollback(kve_cmd *c, const uint8_t *raw, size_t rawn, const uint8_t *dk, size_t dkn,
-				 uint64_t start_ts, const kve_lock *lock, cm_error *err)
+				 uint64_t start_ts, kve_lock *lock, cm_error *err)
 {
-	if (lock) {
+	if (lock && lock->type == 'H') {
+		kve_act_release(c, raw, rawn, dk, dkn, lock, start_ts); /* sub-locks have no value */
+	} else if (lock) {
 		kve_batch_del(c, KVE_CF_LOCK, dk, dkn);
 		if (lock->type == 'P' && !lock->has_short_value) {
 			size_t kn;
@@ -76,32 +78,26 @@ kve_act_rollback(kve_cmd *c, const uint8_t *raw, size_t rawn, const uint8_t *dk,
 
 void
 kve_act_commit_lock(kve_cmd *c, const uint8_t *raw, size_t rawn, const uint8_t *dk, size_t dkn,
-					const kve_lock *lock, uint64_t commit_ts)
+					kve_lock *lock, uint64_t start_ts, uint64_t commit_ts)
 {
-	kve_write w = { .type = lock->type, .start_ts = lock->start_ts };
-	if (lock->type == 'P' && lock->has_short_value) {
+	const kve_lock *mine = kve_lock_mine(lock, start_ts);
+	if (!mine)
+		return;
+	/* a shared lock commits as a Lock record, as any lock-only key: a later
+	 * exclusive locker at an older for_update_ts sees it as a conflict */
+	kve_write w = { .type = mine->type, .start_ts = start_ts };
+	if (mine->type == 'P' && mine->has_short_value) {
 		w.has_short_value = true;
-		w.short_value = lock->short_value;
+		w.short_value = mine->short_value;
 	}
 	put_write(c, dk, dkn, commit_ts, &w);
-	kve_batch_del(c, KVE_CF_LOCK, dk, dkn);
-	kve_cmd_released(c, raw, rawn);
-}
-
-/* Remove a pessimistic lock without leaving a record. */
-static void
-act_drop_lock(kve_cmd *c, const uint8_t *raw, size_t rawn, const uint8_t *dk, size_t dkn)
-{
-	kve_batch_del(c, KVE_CF_LOCK, dk, dkn);
-	kve_cmd_released(c, raw, rawn);
+	kve_act_release(c, raw, rawn, dk, dkn, lock, start_ts);
 }
 
 static void
 put_lock(kve_cmd *c, const uint8_t *dk, size_t dkn, const kve_lock *l)
 {
-	size_t vn;
-	uint8_t *v = kve_lock_encode(c->a, l, &vn);
-	kve_batch_put(c, KVE_CF_LOCK, dk, dkn, v, vn);
+	kve_put_lock(c, dk, dkn, l);
 }
 
 /* Write the staged batch and account it to the region. */
@@ -140,6 +136,8 @@ typedef struct pending {
 	const ProtobufCBinaryData *value;
 	bool had_lock;	/* own pessimistic lock being converted */
 	bool drop_only;	/* CheckNotExists on an own pessimistic lock */
+	bool shared;	/* SharedLock: lock is a sub-lock of container cont */
+	kve_lock cont;
 } pending;
 
 cm_status
@@ -184,13 +182,24 @@ kve_prewrite(kv_store *st, const Kvrpcpb__PrewriteRequest *req, Kvrpcpb__Prewrit
 			break;
 		}
 		bool converting = false;
-		if (r > 0) {
-			if (cur.start_ts != start) {
+		bool shared_op = m->op == KVRPCPB__OP__SharedLock;
+		kve_lock *mine = r > 0 ? kve_lock_mine(&cur, start) : NULL;
+		if (r > 0 && cur.type == 'H') {
+			/* shared: compatible with a SharedLock; anything else needs us
+			 * to be the only sharer (an upgrade) */
+			if (!shared_op && !(mine && cur.n_shared == 1)) {
 				kve_push_key_error(&resp->errors, &resp->n_errors,
 								   kve_key_error_locked(&cur, key->data, key->len));
 				continue;
 			}
-			if (cur.type != 'S')
+		} else if (r > 0 && !mine) {
+			kve_push_key_error(&resp->errors, &resp->n_errors,
+							   kve_key_error_locked(&cur, key->data, key->len));
+			continue;
+		} else if (r > 0 && shared_op)
+			shared_op = false; /* we hold it exclusively: prewrite a plain Lock */
+		if (mine) {
+			if (mine->type != 'S')
 				continue; /* already prewritten: idempotent */
 			converting = true;
 		} else if (act == KVRPCPB__PREWRITE_REQUEST__PESSIMISTIC_ACTION__DO_PESSIMISTIC_CHECK) {
@@ -280,6 +289,7 @@ kve_prewrite(kv_store *st, const Kvrpcpb__PrewriteRequest *req, Kvrpcpb__Prewrit
 				p->dkn = dkn;
 				p->had_lock = true;
 				p->drop_only = true;
+				p->cont = cur;
 			}
 			continue;
 		}
@@ -293,6 +303,7 @@ kve_prewrite(kv_store *st, const Kvrpcpb__PrewriteRequest *req, Kvrpcpb__Prewrit
 			type = 'D';
 			break;
 		case KVRPCPB__OP__Lock:
+		case KVRPCPB__OP__SharedLock:
 			type = 'L';
 			break;
 		default: {
@@ -302,6 +313,10 @@ kve_prewrite(kv_store *st, const Kvrpcpb__PrewriteRequest *req, Kvrpcpb__Prewrit
 			continue;
 		}
 		}
+		if (shared_op && req->use_async_commit) {
+			fatal = kve_key_error_abort("shared locks cannot use async commit");
+			continue;
+		}
 		pending *p = &pend[np++];
 		memset(p, 0, sizeof *p);
 		p->key = key;
@@ -309,6 +324,13 @@ kve_prewrite(kv_store *st, const Kvrpcpb__PrewriteRequest *req, Kvrpcpb__Prewrit
 		p->dkn = dkn;
 		p->had_lock = converting;
 		p->value = &m->value;
+		p->shared = shared_op;
+		if (shared_op) {
+			if (r > 0)
+				p->cont = cur;
+			else
+				kve_shared_init(&p->cont);
+		}
 		kve_lock *l = &p->lock;
 		l->type = type;
 		l->primary = (kve_slice){ req->primary_lock.data, req->primary_lock.len };
@@ -380,7 +402,22 @@ kve_prewrite(kv_store *st, const Kvrpcpb__PrewriteRequest *req, Kvrpcpb__Prewrit
 		pending *p = &pend[i];
 		if (p->drop_only) {
 			if (one_pc_ts)
-				act_drop_lock(&c, p->key->data, p->key->len, p->dk, p->dkn);
+				kve_act_release(&c, p->key->data, p->key->len, p->dk, p->dkn, &p->cont, start);
+			continue;
+		}
+		if (p->shared) {
+			/* a sub-lock of the key's container: committed at once (1PC,
+			 * leaving the others' sub-locks) or added / converted */
+			if (one_pc_ts) {
+				kve_write w = { .type = 'L', .start_ts = start };
+				put_write(&c, p->dk, p->dkn, one_pc_ts, &w);
+				if (p->had_lock)
+					kve_act_release(&c, p->key->data, p->key->len, p->dk, p->dkn, &p->cont,
+									start);
+			} else {
+				kve_shared_put(c.a, &p->cont, &p->lock);
+				kve_put_lock(&c, p->dk, p->dkn, &p->cont);
+			}
 			continue;
 		}
 		bool long_value = p->lock.type == 'P' && !p->lock.has_short_value;
@@ -390,9 +427,17 @@ kve_prewrite(kv_store *st, const Kvrpcpb__PrewriteRequest *req, Kvrpcpb__Prewrit
 			kve_batch_put(&c, KVE_CF_DEFAULT, k, kn, p->value->data, p->value->len);
 		}
 		if (one_pc_ts) {
-			kve_act_commit_lock(&c, p->key->data, p->key->len, p->dk, p->dkn, &p->lock, one_pc_ts);
-			if (!p->had_lock)
-				c.b.n--; /* no lock to delete: drop the delete op just staged */
+			if (p->had_lock) /* the container we were the only sharer of goes too */
+				kve_act_commit_lock(&c, p->key->data, p->key->len, p->dk, p->dkn, &p->lock,
+									start, one_pc_ts);
+			else {
+				kve_write w = { .type = p->lock.type, .start_ts = start };
+				if (p->lock.has_short_value) {
+					w.has_short_value = true;
+					w.short_value = p->lock.short_value;
+				}
+				put_write(&c, p->dk, p->dkn, one_pc_ts, &w);
+			}
 		} else {
 			if (async_min)
 				p->lock.min_commit_ts = async_min;
@@ -440,8 +485,9 @@ kve_commit(kv_store *st, const Kvrpcpb__CommitRequest *req, Kvrpcpb__CommitRespo
 			rc = CM_ERROR;
 			goto out;
 		}
-		if (r > 0 && l.start_ts == req->start_version && l.type != 'S') {
-			if (req->commit_version < l.min_commit_ts) {
+		const kve_lock *mine = r > 0 ? kve_lock_mine(&l, req->start_version) : NULL;
+		if (mine && mine->type != 'S') {
+			if (req->commit_version < mine->min_commit_ts) {
 				Kvrpcpb__KeyError *e = kve_key_error_abort("commit ts expired");
 				free(e->abort);
 				e->abort = NULL;
@@ -452,11 +498,12 @@ kve_commit(kv_store *st, const Kvrpcpb__CommitRequest *req, Kvrpcpb__CommitRespo
 				e->commit_ts_expired->start_ts = req->start_version;
 				e->commit_ts_expired->attempted_commit_ts = req->commit_version;
 				kve_bin_set(&e->commit_ts_expired->key, key->data, key->len);
-				e->commit_ts_expired->min_commit_ts = l.min_commit_ts;
+				e->commit_ts_expired->min_commit_ts = mine->min_commit_ts;
 				resp->error = e;
 				break;
 			}
-			kve_act_commit_lock(&c, key->data, key->len, dk, dkn, &l, req->commit_version);
+			kve_act_commit_lock(&c, key->data, key->len, dk, dkn, &l, req->start_version,
+								req->commit_version);
 			continue;
 		}
 		uint64_t cts;
@@ -514,7 +561,7 @@ kve_batch_rollback(kv_store *st, const Kvrpcpb__BatchRollbackRequest *req,
 			rc = CM_ERROR;
 			goto out;
 		}
-		bool own = r > 0 && l.start_ts == req->start_version;
+		bool own = r > 0 && kve_lock_mine(&l, req->start_version);
 		if (!own) {
 			uint64_t cts;
 			kve_write w;
@@ -566,9 +613,10 @@ kve_cleanup(kv_store *st, const Kvrpcpb__CleanupRequest *req, Kvrpcpb__CleanupRe
 		rc = CM_ERROR;
 		goto out;
 	}
-	if (r > 0 && l.start_ts == req->start_version) {
-		if (req->current_ts != 0 && !lock_expired(&l, req->current_ts)) {
-			resp->error = kve_key_error_locked(&l, req->key.data, req->key.len);
+	const kve_lock *cmine = r > 0 ? kve_lock_mine(&l, req->start_version) : NULL;
+	if (cmine) {
+		if (req->current_ts != 0 && !lock_expired(cmine, req->current_ts)) {
+			resp->error = kve_key_error_locked(cmine, req->key.data, req->key.len);
 			goto out;
 		}
 		if (kve_act_rollback(&c, req->key.data, req->key.len, dk, dkn, req->start_version, &l,
@@ -624,8 +672,10 @@ kve_check_txn_status(kv_store *st, const Kvrpcpb__CheckTxnStatusRequest *req,
 		rc = CM_ERROR;
 		goto out;
 	}
-	if (r > 0 && l.start_ts == req->lock_ts) {
-		if (req->verify_is_primary && kve_cmp(l.primary.p, l.primary.n, pk->data, pk->len) != 0) {
+	kve_lock *m = r > 0 ? kve_lock_mine(&l, req->lock_ts) : NULL;
+	if (m) {
+		/* m: the txn's lock, or its sub-lock when the primary is shared */
+		if (req->verify_is_primary && kve_cmp(m->primary.p, m->primary.n, pk->data, pk->len) != 0) {
 			Kvrpcpb__KeyError *e = kve_key_error_abort("primary mismatch");
 			free(e->abort);
 			e->abort = NULL;
@@ -633,16 +683,17 @@ kve_check_txn_status(kv_store *st, const Kvrpcpb__CheckTxnStatusRequest *req,
 			if (!e->primary_mismatch)
 				abort();
 			kvrpcpb__primary_mismatch__init(e->primary_mismatch);
-			e->primary_mismatch->lock_info = kve_lock_info(&l, pk->data, pk->len);
+			e->primary_mismatch->lock_info = kve_lock_info(m, pk->data, pk->len);
 			resp->error = e;
 			goto out;
 		}
-		if (lock_expired(&l, req->current_ts)) {
-			if (l.type == 'S' && req->resolving_pessimistic_lock) {
-				act_drop_lock(&c, pk->data, pk->len, dk, dkn);
+		if (lock_expired(m, req->current_ts)) {
+			if (m->type == 'S' && req->resolving_pessimistic_lock) {
+				kve_act_release(&c, pk->data, pk->len, dk, dkn, &l, req->lock_ts);
 				resp->action = KVRPCPB__ACTION__TTLExpirePessimisticRollback;
 			} else {
-				if (kve_act_rollback(&c, pk->data, pk->len, dk, dkn, l.start_ts, &l, err) != CM_OK) {
+				if (kve_act_rollback(&c, pk->data, pk->len, dk, dkn, req->lock_ts, &l, err) !=
+					CM_OK) {
 					rc = CM_ERROR;
 					goto out;
 				}
@@ -652,21 +703,21 @@ kve_check_txn_status(kv_store *st, const Kvrpcpb__CheckTxnStatusRequest *req,
 			goto out;
 		}
 		/* alive */
-		resp->lock_ttl = l.ttl;
-		if (l.use_async_commit && !req->force_sync_commit) {
-			resp->lock_info = kve_lock_info(&l, pk->data, pk->len);
+		resp->lock_ttl = m->ttl;
+		if (m->use_async_commit && !req->force_sync_commit) {
+			resp->lock_info = kve_lock_info(m, pk->data, pk->len);
 			goto out;
 		}
-		if (l.min_commit_ts != 0 && req->caller_start_ts != UINT64_MAX &&
-			l.min_commit_ts <= req->caller_start_ts) {
-			l.min_commit_ts = req->caller_start_ts + 1;
-			if (l.min_commit_ts < req->current_ts)
-				l.min_commit_ts = req->current_ts;
+		if (m->min_commit_ts != 0 && req->caller_start_ts != UINT64_MAX &&
+			m->min_commit_ts <= req->caller_start_ts) {
+			m->min_commit_ts = req->caller_start_ts + 1;
+			if (m->min_commit_ts < req->current_ts)
+				m->min_commit_ts = req->current_ts;
 			put_lock(&c, dk, dkn, &l);
 			resp->action = KVRPCPB__ACTION__MinCommitTSPushed;
 			rc = finish_write(&c, b.region_id, err);
 		}
-		resp->lock_info = kve_lock_info(&l, pk->data, pk->len);
+		resp->lock_info = kve_lock_info(m, pk->data, pk->len);
 		goto out;
 	}
 	/* no lock of that txn: look for its commit / rollback record */
@@ -708,13 +759,14 @@ typedef struct txn_status {
 	uint64_t commit_ts;
 } txn_status;
 
-static const txn_status *
-find_status(const txn_status *ts, size_t n, uint64_t start)
+/* Does lock l (or one of its sub-locks) belong to one of the txns? */
+static bool
+lock_of_txns(kve_lock *l, const txn_status *ts, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (ts[i].start_ts == start)
-			return &ts[i];
-	return NULL;
+		if (kve_lock_mine(l, ts[i].start_ts))
+			return true;
+	return false;
 }
 
 cm_status
@@ -771,7 +823,7 @@ kve_resolve_lock(kv_store *st, const Kvrpcpb__ResolveLockRequest *req,
 			uint8_t *raw;
 			size_t rawn;
 			if (!kve_lock_decode(c.a, kve_dup(c.a, vp, vn), vn, &l) ||
-				!find_status(txns, nt, l.start_ts) || !kve_raw_key(c.a, k, kn, &raw, &rawn))
+				!lock_of_txns(&l, txns, nt) || !kve_raw_key(c.a, k, kn, &raw, &rawn))
 				continue;
 			if (nk == cap) {
 				kve_slice *nkeys = cm_alloc(c.a, sizeof(kve_slice) * cap * 2);
@@ -800,19 +852,28 @@ kve_resolve_lock(kv_store *st, const Kvrpcpb__ResolveLockRequest *req,
 			rc = CM_ERROR;
 			goto out;
 		}
-		const txn_status *t = r > 0 ? find_status(txns, nt, l.start_ts) : NULL;
-		if (t) {
+		/* every listed txn holding (a part of) this key's lock */
+		bool any = false;
+		for (size_t ti = 0; r > 0 && ti < nt; ti++) {
+			const txn_status *t = &txns[ti];
+			kve_lock *mine = kve_lock_mine(&l, t->start_ts);
+			if (!mine)
+				continue;
+			any = true;
 			if (t->commit_ts == 0) {
-				if (kve_act_rollback(&c, raw, rawn, dk, dkn, l.start_ts, &l, err) != CM_OK) {
+				if (kve_act_rollback(&c, raw, rawn, dk, dkn, t->start_ts, &l, err) != CM_OK) {
 					rc = CM_ERROR;
 					goto out;
 				}
-			} else if (l.type == 'S')
-				act_drop_lock(&c, raw, rawn, dk, dkn);
+			} else if (mine->type == 'S')
+				kve_act_release(&c, raw, rawn, dk, dkn, &l, t->start_ts);
 			else
-				kve_act_commit_lock(&c, raw, rawn, dk, dkn, &l, t->commit_ts);
-			continue;
+				kve_act_commit_lock(&c, raw, rawn, dk, dkn, &l, t->start_ts, t->commit_ts);
+			if (l.type != 'H')
+				break;
 		}
+		if (any)
+			continue;
 		if (!req->n_keys || nt != 1 || txns[0].commit_ts != 0)
 			continue;
 		/* lite rollback of a key without the lock: leave a rollback record
@@ -860,17 +921,18 @@ kve_txn_heart_beat(kv_store *st, const Kvrpcpb__TxnHeartBeatRequest *req,
 		rc = CM_ERROR;
 		goto out;
 	}
-	if (r == 0 || l.start_ts != req->start_version) {
+	kve_lock *hm = r > 0 ? kve_lock_mine(&l, req->start_version) : NULL;
+	if (!hm) {
 		resp->error = kve_key_error_txn_not_found(req->start_version, pk->data, pk->len);
 		goto out;
 	}
-	if (req->advise_lock_ttl > l.ttl) {
-		l.ttl = req->advise_lock_ttl;
+	if (req->advise_lock_ttl > hm->ttl) {
+		hm->ttl = req->advise_lock_ttl;
 		put_lock(&c, dk, dkn, &l);
 		c.b.sync = false; /* a lost TTL bump only shortens the lock's life */
 		rc = finish_write(&c, b.region_id, err);
 	}
-	resp->lock_ttl = l.ttl;
+	resp->lock_ttl = hm->ttl;
 out:
 	kve_cmd_finish(&c);
 	return rc;
@@ -906,16 +968,21 @@ kve_check_secondary_locks(kv_store *st, const Kvrpcpb__CheckSecondaryLocksReques
 			rc = CM_ERROR;
 			break;
 		}
-		if (r > 0 && l.start_ts == req->start_version) {
-			if (l.type == 'S') {
+		kve_lock *sm = r > 0 ? kve_lock_mine(&l, req->start_version) : NULL;
+		if (sm) {
+			if (sm->type == 'S') {
 				/* never prewritten: the txn cannot commit -- roll it back */
-				if (kve_act_rollback(&c, key->data, key->len, dk, dkn, l.start_ts, &l, err) !=
-					CM_OK) {
+				if (kve_act_rollback(&c, key->data, key->len, dk, dkn, req->start_version, &l,
+									 err) != CM_OK) {
 					rc = CM_ERROR;
 					break;
 				}
-			} else
-				locks[nl++] = kve_lock_info(&l, key->data, key->len);
+			} else {
+				locks[nl] = kve_lock_info(sm, key->data, key->len);
+				if (l.type == 'H')
+					locks[nl]->lock_type = KVRPCPB__OP__SharedLock;
+				nl++;
+			}
 			continue;
 		}
 		uint64_t cts;

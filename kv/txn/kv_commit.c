@@ -17,13 +17,23 @@
  *
  * 2PC: mutations are grouped by region and cut into batches of at most
  * txn_batch_bytes; the batch holding the primary is prewritten first, then
- * the others (sequentially, one thread).  A batch that meets locks resolves
- * them (waiting for live owners) and is re-sent; a region error re-groups
- * the batch's keys.  Then commit_ts = a fresh TSO; the primary is committed
+ * the others, in parallel on up to commit_workers() short-lived threads
+ * when there are several (each with its own backoffer forked from the
+ * commit's, so cancel and deadline still apply; the first failure stops
+ * the others from taking new batches and fails the prewrite).  A batch
+ * that meets locks resolves them (waiting for live owners) and is re-sent;
+ * a region error re-groups the batch's keys (inside that worker, without
+ * nesting).  Then commit_ts = a fresh TSO; the primary is committed
  * (CommitTsExpired -> new TSO; TxnLockNotFound -> aborted; transport error ->
  * UNDETERMINED); once it is, the txn is committed, and the secondaries are
- * committed synchronously, batch by batch, failures being left to readers'
- * lock resolution.
+ * committed before kv_txn_commit returns, their batches in parallel the
+ * same way, failures being left to readers' lock resolution.
+ *
+ * Keys that hold a pessimistic lock taken by this txn are prewritten as Put
+ * even when buffered as Insert: whoever locked them checked existence
+ * under the lock (the SQL layer locks unique keys with check_existence),
+ * and TiKV skips the constraint check of pessimistic mutations anyway
+ * (only DO_CONSTRAINT_CHECK asks for it), so the store need not look again.
  *
  * Failure before the primary commit: BatchRollback of every mutation key
  * (which also removes pessimistic locks), then ROLLED_BACK.
@@ -32,8 +42,11 @@
  */
 #include "kv/txn/kv_txn_internal.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct commit_ctx {
 	kv_txn *t;
@@ -46,10 +59,12 @@ typedef struct commit_ctx {
 	uint64_t one_pc_ts;
 	bool redo_2pc;					/* 1PC attempt met a region error */
 	bool pessimistic;
+	pthread_mutex_t mu;				/* error key while batches run in parallel */
+	bool error_key_set;
 } commit_ctx;
 
 static kv_err prewrite_keys(commit_ctx *cc, kv_backoffer *bo, const size_t *idx, size_t n,
-							bool try_one_pc, cm_error *err);
+							bool try_one_pc, bool parallel, cm_error *err);
 static kv_err prewrite_batch(commit_ctx *cc, kv_backoffer *bo, kv_region *r, const size_t *idx,
 							 size_t n, uint64_t txn_size, bool try_one_pc, cm_error *err);
 static kv_err commit_primary(commit_ctx *cc, kv_backoffer *bo, cm_error *err);
@@ -90,6 +105,94 @@ compute_lock_ttl(kv_txn *t, size_t bytes)
 		ttl = v;
 	}
 	return ttl + kv_txn_elapsed_ms(t);
+}
+
+/* ---- parallel batches ------------------------------------------------------------------ */
+
+/* Workers for the batches of one commit: 2 per CPU, 2 to KV_COMMIT_MAX_WORKERS.
+ * Against the embedded store the work is CPU (RocksDB) plus WAL syncs that
+ * group commit shares between concurrent batches; against TiKV it is
+ * round trips, so more than one per CPU pays. */
+#define KV_COMMIT_MAX_WORKERS 8
+
+static size_t
+commit_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t w = n > 0 ? (size_t) n * 2 : 2;
+	return w < 2 ? 2 : w > KV_COMMIT_MAX_WORKERS ? KV_COMMIT_MAX_WORKERS : w;
+}
+
+typedef struct par_run par_run;
+/* Run item i with a worker's own backoffer; KV_OK or the error (in err). */
+typedef kv_err (*par_fn)(par_run *pr, size_t i, kv_backoffer *bo, cm_error *err);
+
+struct par_run {
+	par_fn fn;
+	void *arg;
+	size_t n;						/* items */
+	const kv_backoffer *parent;		/* forked per worker: cancel flag, deadline */
+	uint32_t budget_ms;
+	atomic_size_t next;				/* next item to take */
+	atomic_bool stop;				/* an item failed: take no more */
+	pthread_mutex_t mu;
+	kv_err first;					/* first failure, its text in err */
+	cm_error err;
+};
+
+static void *
+par_worker(void *arg)
+{
+	par_run *pr = arg;
+	kv_backoffer bo;
+	kv_backoffer_fork(pr->parent, &bo, pr->budget_ms);
+	cm_error err = {0};
+	while (!atomic_load(&pr->stop)) {
+		size_t i = atomic_fetch_add(&pr->next, 1);
+		if (i >= pr->n)
+			break;
+		kv_err k = kv_backoffer_check(&bo, &err) == CM_OK ? pr->fn(pr, i, &bo, &err) : kv_from_cm(&err);
+		if (k == KV_OK)
+			continue;
+		pthread_mutex_lock(&pr->mu);
+		if (pr->first == KV_OK) {
+			pr->first = k;
+			cm_error_move(&pr->err, &err);
+		}
+		pthread_mutex_unlock(&pr->mu);
+		cm_error_clear(&err);
+		atomic_store(&pr->stop, true);
+	}
+	return NULL;
+}
+
+/* Run items 0..n) of fn on up to commit_workers() threads, the caller being
+ * one of them; returns when every started item has finished.  KV_OK, or the
+ * first failure (moved into err); after a failure no new item starts. */
+static kv_err
+par_execute(par_fn fn, void *arg, size_t n, const kv_backoffer *parent, uint32_t budget_ms,
+			cm_error *err)
+{
+	par_run pr = {.fn = fn, .arg = arg, .n = n, .parent = parent, .budget_ms = budget_ms,
+				  .first = KV_OK};
+	atomic_init(&pr.next, 0);
+	atomic_init(&pr.stop, false);
+	pthread_mutex_init(&pr.mu, NULL);
+	size_t nw = commit_workers();
+	if (nw > n)
+		nw = n;
+	pthread_t th[KV_COMMIT_MAX_WORKERS];
+	size_t started = 0;
+	for (size_t i = 1; i < nw; i++)
+		if (pthread_create(&th[started], NULL, par_worker, &pr) == 0)
+			started++;			/* fewer threads is only slower */
+	par_worker(&pr);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&pr.mu);
+	if (pr.first != KV_OK)
+		cm_error_move(err, &pr.err);
+	return pr.first;
 }
 
 /* ---- prewrite ------------------------------------------------------------------------- */
@@ -153,7 +256,7 @@ prewrite_batch(commit_ctx *cc, kv_backoffer *bo, kv_region *r, const size_t *idx
 				cc->redo_2pc = true; /* nothing was written: switch to 2PC */
 				break;
 			}
-			result = prewrite_keys(cc, bo, idx, n, false, err);
+			result = prewrite_keys(cc, bo, idx, n, false, false, err);
 			break;
 		}
 		if (resp.n_errors > 0) {
@@ -171,11 +274,17 @@ prewrite_batch(commit_ctx *cc, kv_backoffer *bo, kv_region *r, const size_t *idx
 				}
 				if (hard == KV_OK) {
 					hard = kv_key_error(err, ke);
-					if (ke->already_exist)
-						kv_txn_set_error_key(t, ke->already_exist->key.data,
-											 ke->already_exist->key.len);
-					else if (ke->conflict)
-						kv_txn_set_error_key(t, ke->conflict->key.data, ke->conflict->key.len);
+					/* the txn arena is not thread-safe; the first key wins */
+					pthread_mutex_lock(&cc->mu);
+					if (!cc->error_key_set && (ke->already_exist || ke->conflict)) {
+						cc->error_key_set = true;
+						if (ke->already_exist)
+							kv_txn_set_error_key(t, ke->already_exist->key.data,
+												 ke->already_exist->key.len);
+						else
+							kv_txn_set_error_key(t, ke->conflict->key.data, ke->conflict->key.len);
+					}
+					pthread_mutex_unlock(&cc->mu);
 				}
 			}
 			if (hard == KV_OK && !locks)
@@ -205,11 +314,32 @@ prewrite_batch(commit_ctx *cc, kv_backoffer *bo, kv_region *r, const size_t *idx
 	return result;
 }
 
+typedef struct pw_batch {
+	kv_region *region;
+	const size_t *idx;
+	size_t count;
+	uint64_t txn_size;
+} pw_batch;
+
+typedef struct pw_par {
+	commit_ctx *cc;
+	const pw_batch *bs;
+} pw_par;
+
+static kv_err
+pw_item(par_run *pr, size_t i, kv_backoffer *bo, cm_error *err)
+{
+	const pw_par *pp = pr->arg;
+	const pw_batch *b = &pp->bs[i];
+	return prewrite_batch(pp->cc, bo, b->region, b->idx, b->count, b->txn_size, false, err);
+}
+
 /* Prewrite mutations idx[0..n): group by region, batch by size, the batch
- * holding the primary first. */
+ * holding the primary first; the rest in parallel when parallel is set
+ * (not inside a worker: a region error's re-grouping stays in its thread). */
 static kv_err
 prewrite_keys(commit_ctx *cc, kv_backoffer *bo, const size_t *idx, size_t n, bool try_one_pc,
-			  cm_error *err)
+			  bool parallel, cm_error *err)
 {
 	kv_txn *t = cc->t;
 	kv_client *c = t->client;
@@ -290,14 +420,33 @@ prewrite_keys(commit_ctx *cc, kv_backoffer *bo, const size_t *idx, size_t n, boo
 		for (size_t j = 0; j < bs[b].count; j++)
 			if (gidx[bs[b].first + j] == cc->primary)
 				bs[b].has_primary = true;
-	for (int pass = 0; pass < 2 && k == KV_OK; pass++) {
-		for (size_t b = 0; b < nb && k == KV_OK; b++) {
-			if (bs[b].has_primary != (pass == 0))
-				continue;
+	for (size_t b = 0; b < nb && k == KV_OK; b++)
+		if (bs[b].has_primary)
 			k = prewrite_batch(cc, bo, groups[bs[b].g].region, &gidx[bs[b].first], bs[b].count,
 							   groups[bs[b].g].n, try_one_pc, err);
+	size_t nsec = 0;
+	for (size_t b = 0; b < nb; b++)
+		nsec += !bs[b].has_primary;
+	if (k == KV_OK && parallel && !try_one_pc && nsec > 1) {
+		pw_batch *pb = malloc(nsec * sizeof(*pb));
+		if (!pb) {
+			k = kv_fail(err, KV_ERR_INTERNAL, "out of memory");
+			goto out;
 		}
+		size_t np = 0;
+		for (size_t b = 0; b < nb; b++)
+			if (!bs[b].has_primary)
+				pb[np++] = (pw_batch){groups[bs[b].g].region, &gidx[bs[b].first], bs[b].count,
+									  groups[bs[b].g].n};
+		pw_par pp = {cc, pb};
+		k = par_execute(pw_item, &pp, np, bo, KV_BO_BUDGET_PREWRITE_MS, err);
+		free(pb);
+		goto out;
 	}
+	for (size_t b = 0; b < nb && k == KV_OK; b++)
+		if (!bs[b].has_primary)
+			k = prewrite_batch(cc, bo, groups[bs[b].g].region, &gidx[bs[b].first], bs[b].count,
+							   groups[bs[b].g].n, try_one_pc, err);
 out:
 	free(bs);
 	free(gidx);
@@ -382,6 +531,74 @@ commit_primary(commit_ctx *cc, kv_backoffer *bo, cm_error *err)
 	}
 }
 
+/* One round of secondary commits: the batches of every region group. */
+typedef struct cs_batch {
+	size_t g, start, end;			/* groups[g].idx[start..end) */
+} cs_batch;
+
+typedef struct cs_round {
+	commit_ctx *cc;
+	const ProtobufCBinaryData *pend;
+	kv_region_group *groups;
+	const cs_batch *bs;
+	bool *retry;					/* per pending key; each batch writes its own */
+	atomic_bool *stale;				/* per group: a batch met a region error */
+	atomic_bool any_retry;
+} cs_round;
+
+static kv_err
+cs_item(par_run *pr, size_t i, kv_backoffer *bo, cm_error *unused)
+{
+	(void) unused;
+	cs_round *r = pr->arg;
+	kv_txn *t = r->cc->t;
+	kv_client *c = t->client;
+	const cs_batch *b = &r->bs[i];
+	const kv_region_group *g = &r->groups[b->g];
+	size_t cnt = b->end - b->start;
+	if (atomic_load(&r->stale[b->g])) {
+		/* the region changed (a split): every batch of the group would meet
+		 * the same error -- straight to the next round, regrouped */
+		for (size_t j = 0; j < cnt; j++)
+			r->retry[g->idx[b->start + j]] = true;
+		atomic_store(&r->any_retry, true);
+		return KV_OK;
+	}
+	ProtobufCBinaryData *bk = malloc(cnt * sizeof(*bk));
+	if (!bk)
+		return KV_OK;	/* left to lock resolution */
+	for (size_t j = 0; j < cnt; j++)
+		bk[j] = r->pend[g->idx[b->start + j]];
+	cm_error err = {0};
+	Kvrpcpb__Context ctx = KVRPCPB__CONTEXT__INIT;
+	kv_region_fill_context(g->region, &ctx);
+	Kvrpcpb__CommitRequest req = KVRPCPB__COMMIT_REQUEST__INIT;
+	req.context = &ctx;
+	req.start_version = t->start_ts;
+	req.keys = bk;
+	req.n_keys = cnt;
+	req.commit_version = t->commit_ts;
+	req.commit_role = KVRPCPB__COMMIT_ROLE__Secondary;
+	req.primary_key = r->cc->keys[r->cc->primary];
+	Kvrpcpb__CommitResponse resp = KVRPCPB__COMMIT_RESPONSE__INIT;
+	cm_status st = kv_store_commit(c->store, &req, &resp, &err);
+	/* EpochNotMatch carries the new regions: no sleep (as prewrite) --
+	 * a regionMiss backoff per stale batch made a commit after a split sleep
+	 * up to 500 ms for each of its batches */
+	if (st == CM_OK && resp.region_error &&
+		kv_region_cache_on_error(c->regions, bo, g->region, resp.region_error, true, &err) == CM_OK) {
+		atomic_store(&r->stale[b->g], true);
+		for (size_t j = 0; j < cnt; j++)
+			r->retry[g->idx[b->start + j]] = true;
+		atomic_store(&r->any_retry, true);
+	}
+	/* other failures: left to lock resolution by readers */
+	kv_store_response_clear(&resp.base);
+	cm_error_clear(&err);
+	free(bk);
+	return KV_OK;
+}
+
 static void
 commit_secondaries(commit_ctx *cc)
 {
@@ -409,13 +626,20 @@ commit_secondaries(commit_ctx *cc)
 			break;
 		}
 		bool *retry = calloc(np, sizeof(bool));
-		if (!retry) {
+		cs_batch *bs = malloc(np * sizeof(*bs));	/* at most one batch per key */
+		atomic_bool *stale = malloc((ng ? ng : 1) * sizeof(*stale));
+		if (!retry || !bs || !stale) {
+			free(retry);
+			free(bs);
+			free(stale);
 			kv_region_groups_free(groups, ng);
 			break;
 		}
-		bool any_retry = false;
+		for (size_t g = 0; g < ng; g++)
+			atomic_init(&stale[g], false);
+		/* batch by size within each group */
+		size_t nb = 0;
 		for (size_t g = 0; g < ng; g++) {
-			/* batch by size within the group */
 			size_t start = 0;
 			while (start < groups[g].n) {
 				size_t end = start, bytes = 0;
@@ -425,45 +649,23 @@ commit_secondaries(commit_ctx *cc)
 					bytes += pend[groups[g].idx[end]].len;
 					end++;
 				}
-				size_t cnt = end - start;
-				ProtobufCBinaryData *bk = malloc(cnt * sizeof(*bk));
-				if (!bk)
-					break;
-				for (size_t j = 0; j < cnt; j++)
-					bk[j] = pend[groups[g].idx[start + j]];
-				Kvrpcpb__Context ctx = KVRPCPB__CONTEXT__INIT;
-				kv_region_fill_context(groups[g].region, &ctx);
-				Kvrpcpb__CommitRequest req = KVRPCPB__COMMIT_REQUEST__INIT;
-				req.context = &ctx;
-				req.start_version = t->start_ts;
-				req.keys = bk;
-				req.n_keys = cnt;
-				req.commit_version = t->commit_ts;
-				req.commit_role = KVRPCPB__COMMIT_ROLE__Secondary;
-				req.primary_key = cc->keys[cc->primary];
-				Kvrpcpb__CommitResponse resp = KVRPCPB__COMMIT_RESPONSE__INIT;
-				cm_status st = kv_store_commit(c->store, &req, &resp, &err);
-				if (st == CM_OK && resp.region_error) {
-					if (kv_region_cache_on_error(c->regions, &bo, groups[g].region,
-												 resp.region_error, false, &err) == CM_OK) {
-						for (size_t j = 0; j < cnt; j++)
-							retry[groups[g].idx[start + j]] = true;
-						any_retry = true;
-					}
-				}
-				/* other failures: left to lock resolution by readers */
-				kv_store_response_clear(&resp.base);
-				cm_error_clear(&err);
-				free(bk);
+				bs[nb++] = (cs_batch){g, start, end};
 				start = end;
 			}
 		}
+		cs_round round = {.cc = cc, .pend = pend, .groups = groups, .bs = bs, .retry = retry,
+						  .stale = stale};
+		atomic_init(&round.any_retry, false);
+		if (par_execute(cs_item, &round, nb, &bo, KV_BO_BUDGET_COMMIT_SECONDARY_MS, &err) != KV_OK)
+			cm_error_clear(&err);	/* cs_item never fails */
 		kv_region_groups_free(groups, ng);
+		free(bs);
+		free(stale);
 		size_t w = 0;
 		for (size_t i = 0; i < np; i++)
 			if (retry[i])
 				pend[w++] = pend[i];
-		np = any_retry ? w : 0;
+		np = atomic_load(&round.any_retry) ? w : 0;
 		free(retry);
 	}
 	free(pend);
@@ -563,6 +765,7 @@ kv_txn_commit(kv_txn *t, cm_error *err)
 	kv_txn_transition(t, KV_TXN_COMMITTING);
 
 	commit_ctx cc = {.t = t, .pessimistic = t->opts.mode == KV_TXN_PESSIMISTIC};
+	pthread_mutex_init(&cc.mu, NULL);
 	size_t cap = t->mb.count ? t->mb.count : 1;
 	cc.muts = malloc(cap * sizeof(*cc.muts));
 	cc.keys = malloc(cap * sizeof(*cc.keys));
@@ -573,6 +776,7 @@ kv_txn_commit(kv_txn *t, cm_error *err)
 		free(cc.keys);
 		free(cc.acts);
 		free(all);
+		pthread_mutex_destroy(&cc.mu);
 		txn_finish(t, KV_TXN_ROLLED_BACK);
 		return kv_fail(err, KV_ERR_INTERNAL, "out of memory");
 	}
@@ -583,13 +787,14 @@ kv_txn_commit(kv_txn *t, cm_error *err)
 		bool locked = nd->flags & KV_MB_F_PLOCKED;
 		switch (nd->op) {
 		case KV_MB_PUT: op = KVRPCPB__OP__Put; break;
-		case KV_MB_INSERT: op = KVRPCPB__OP__Insert; break;
+		case KV_MB_INSERT: op = locked ? KVRPCPB__OP__Put : KVRPCPB__OP__Insert; break; /* see the banner */
 		case KV_MB_DEL: op = KVRPCPB__OP__Del; break;
 		case KV_MB_LOCK: op = KVRPCPB__OP__Lock; break;
 		default:
 			if (!locked)
 				continue;
-			op = KVRPCPB__OP__Lock;
+			/* lock-only: a shared lock stays shared */
+			op = (nd->flags & KV_MB_F_SHARED) ? KVRPCPB__OP__SharedLock : KVRPCPB__OP__Lock;
 		}
 		Kvrpcpb__Mutation *m = &cc.muts[cc.n];
 		kvrpcpb__mutation__init(m);
@@ -637,7 +842,7 @@ kv_txn_commit(kv_txn *t, cm_error *err)
 		kv_region_groups_free(groups, ng);
 		if (ng == 1) {
 			tried_1pc = true;
-			k = prewrite_keys(&cc, &bo, all, cc.n, true, err);
+			k = prewrite_keys(&cc, &bo, all, cc.n, true, false, err);
 			if (k == KV_OK && cc.redo_2pc) {
 				cm_error_clear(err);
 				tried_1pc = false;
@@ -657,7 +862,7 @@ kv_txn_commit(kv_txn *t, cm_error *err)
 		t->hb_registered = kv_hb_register(c, t->start_ts, cc.keys[cc.primary].data,
 										  cc.keys[cc.primary].len);
 	if (!tried_1pc) {
-		k = prewrite_keys(&cc, &bo, all, cc.n, false, err);
+		k = prewrite_keys(&cc, &bo, all, cc.n, false, true, err);
 		if (k != KV_OK)
 			goto fail;
 	}
@@ -690,6 +895,7 @@ out:
 	free(cc.keys);
 	free(cc.acts);
 	free(all);
+	pthread_mutex_destroy(&cc.mu);
 	return k;
 }
 

@@ -20,6 +20,11 @@
  *      (once per region per call).  L.key == L.primary needs nothing more:
  *      CheckTxnStatus already committed or rolled it back.
  *
+ * A shared lock (lock_type SharedLock with shared_lock_infos) is resolved
+ * sharer by sharer: each sub-lock carries its txn's primary, start_ts and
+ * ttl and is treated as a lock of its own (SharedPessimisticLock as a
+ * pessimistic lock).  The caller's own sub-lock is skipped.
+ *
  * Async-commit locks are not resolved (pgkv never writes them); meeting one
  * whose primary has expired is reported as an internal error.
  *
@@ -86,7 +91,8 @@ get_txn_status(kv_client *c, kv_backoffer *bo, const Kvrpcpb__LockInfo *l, uint6
 		req.caller_start_ts = for_read ? caller_ts : 0;
 		req.current_ts = current_ts;
 		req.rollback_if_not_exist = rollback_if_not_exist;
-		req.resolving_pessimistic_lock = l->lock_type == KVRPCPB__OP__PessimisticLock;
+		req.resolving_pessimistic_lock = l->lock_type == KVRPCPB__OP__PessimisticLock ||
+										 l->lock_type == KVRPCPB__OP__SharedPessimisticLock;
 		req.verify_is_primary = true;
 		Kvrpcpb__CheckTxnStatusResponse resp = KVRPCPB__CHECK_TXN_STATUS_RESPONSE__INIT;
 		cm_status st = kv_store_check_txn_status(c->store, &req, &resp, err);
@@ -255,6 +261,34 @@ resolve_one(kv_client *c, kv_backoffer *bo, const Kvrpcpb__LockInfo *l, uint64_t
 	}
 }
 
+/* Resolve one lock (a plain lock or one sharer of a shared lock). */
+static kv_err
+resolve_lock_info(kv_client *c, kv_backoffer *bo, uint64_t caller_ts, bool for_read,
+				  const Kvrpcpb__LockInfo *l, uint64_t *ms_before_expired, kv_u64vec *pushed,
+				  resolved_region **done, size_t *n_done, cm_error *err)
+{
+	txn_status ts;
+	kv_err k = get_txn_status(c, bo, l, caller_ts, for_read, &ts, err);
+	if (k != KV_OK)
+		return k;
+	if (ts.ttl > 0) {
+		if (for_read && ts.pushed && pushed) {
+			if (!kv_u64vec_has(pushed, l->lock_version))
+				kv_u64vec_push(pushed, l->lock_version);
+			return KV_OK;
+		}
+		if (*ms_before_expired == 0 || ts.ttl < *ms_before_expired)
+			*ms_before_expired = ts.ttl;
+		return KV_OK;
+	}
+	if (l->lock_type == KVRPCPB__OP__PessimisticLock ||
+		l->lock_type == KVRPCPB__OP__SharedPessimisticLock)
+		return pessimistic_rollback_one(c, bo, l, err);
+	if (kv_key_cmp(l->key.data, l->key.len, l->primary_lock.data, l->primary_lock.len) == 0)
+		return KV_OK; /* CheckTxnStatus already cleaned the primary */
+	return resolve_one(c, bo, l, ts.commit_ts, done, n_done, err);
+}
+
 kv_err
 kv_resolve_locks(kv_client *c, kv_backoffer *bo, uint64_t caller_ts, bool for_read,
 				 Kvrpcpb__LockInfo *const *locks, size_t n, uint64_t *ms_before_expired,
@@ -268,27 +302,17 @@ kv_resolve_locks(kv_client *c, kv_backoffer *bo, uint64_t caller_ts, bool for_re
 		const Kvrpcpb__LockInfo *l = locks[i];
 		if (!l)
 			continue;
-		txn_status ts;
-		k = get_txn_status(c, bo, l, caller_ts, for_read, &ts, err);
-		if (k != KV_OK)
-			break;
-		if (ts.ttl > 0) {
-			if (for_read && ts.pushed && pushed) {
-				if (!kv_u64vec_has(pushed, l->lock_version))
-					kv_u64vec_push(pushed, l->lock_version);
-				continue;
+		if (l->lock_type == KVRPCPB__OP__SharedLock && l->n_shared_lock_infos > 0) {
+			for (size_t j = 0; j < l->n_shared_lock_infos && k == KV_OK; j++) {
+				const Kvrpcpb__LockInfo *sl = l->shared_lock_infos[j];
+				if (sl && sl->lock_version != caller_ts)
+					k = resolve_lock_info(c, bo, caller_ts, for_read, sl, ms_before_expired,
+										  pushed, &done, &n_done, err);
 			}
-			if (*ms_before_expired == 0 || ts.ttl < *ms_before_expired)
-				*ms_before_expired = ts.ttl;
 			continue;
 		}
-		if (l->lock_type == KVRPCPB__OP__PessimisticLock) {
-			k = pessimistic_rollback_one(c, bo, l, err);
-			continue;
-		}
-		if (kv_key_cmp(l->key.data, l->key.len, l->primary_lock.data, l->primary_lock.len) == 0)
-			continue; /* CheckTxnStatus already cleaned the primary */
-		k = resolve_one(c, bo, l, ts.commit_ts, &done, &n_done, err);
+		k = resolve_lock_info(c, bo, caller_ts, for_read, l, ms_before_expired, pushed, &done,
+							  &n_done, err);
 	}
 	free(done);
 	return k;

@@ -13,12 +13,27 @@
  * the mark.  With no mark open nothing is logged, so a txn without
  * savepoints pays nothing.
  *
- * Exported (internal): kv_mb_*.
+ * Size: the whole write set of a transaction stays here until commit (a
+ * Percolator client cannot send part of it early).  kv_txn_buffer_mem()
+ * says how much memory the buffer holds (arena + undo log; about 110-150
+ * bytes per row of a narrow table plus its keys and values), and
+ * kv_txn_check_buffer() fails with 53200 once it passes
+ * kv_txn_buffer_limit(): an eighth of the machine's memory (the commit
+ * needs about as much again for its mutation arrays while it runs), at
+ * least 256 MiB, or PGKV_TXN_BUFFER_LIMIT_MB.  Writers (the SQL insert path, UPDATE,
+ * DELETE) call it between batches, so a too-large statement fails cleanly
+ * instead of running the process out of memory.
+ *
+ * Exported (internal): kv_mb_*.  Public (kv_txn.h): kv_txn_buffer_mem,
+ * kv_txn_buffer_limit, kv_txn_check_buffer.
  */
 #include "kv/txn/kv_txn_internal.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int
 random_level(kv_membuf *mb)
@@ -246,4 +261,61 @@ kv_mb_release(kv_membuf *mb, uint32_t m)
 	mb->n_marks = m;
 	if (mb->n_marks == 0)
 		mb->n_undo = 0;
+}
+
+/* ---- size limit ------------------------------------------------------------------------ */
+
+/* Bytes held: the arena (nodes, keys, values; shared with the txn's few
+ * other allocations) and the undo log. */
+static size_t
+kv_mb_mem(const kv_membuf *mb)
+{
+	return cm_arena_bytes(mb->arena) + mb->cap_undo * sizeof(kv_mb_undo) +
+		   mb->cap_marks * sizeof(size_t);
+}
+
+size_t
+kv_txn_buffer_mem(const kv_txn *t)
+{
+	return kv_mb_mem(&t->mb);
+}
+
+static size_t buffer_limit;
+static pthread_once_t buffer_limit_once = PTHREAD_ONCE_INIT;
+
+static void
+buffer_limit_init(void)
+{
+	const char *env = getenv("PGKV_TXN_BUFFER_LIMIT_MB");
+	long long mb = env ? atoll(env) : 0;
+	if (mb > 0) {
+		buffer_limit = (size_t) mb << 20;
+		return;
+	}
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	size_t eighth = pages > 0 && psz > 0 ? (size_t) pages * (size_t) psz / 8 : 0;
+	buffer_limit = eighth > ((size_t) 256 << 20) ? eighth : (size_t) 256 << 20;
+}
+
+size_t
+kv_txn_buffer_limit(void)
+{
+	pthread_once(&buffer_limit_once, buffer_limit_init);
+	return buffer_limit;
+}
+
+kv_err
+kv_txn_check_buffer(const kv_txn *t, cm_error *err)
+{
+	size_t used = kv_txn_buffer_mem(t), limit = kv_txn_buffer_limit();
+	if (used <= limit)
+		return KV_OK;
+	cm_error_set(err, CM_E_OUT_OF_MEMORY, "out of memory");
+	cm_error_detail(err,
+					"The write set of the transaction has reached %zu MB, over its limit of %zu MB: "
+					"it is kept in memory until the transaction commits.",
+					(used + ((size_t) 1 << 20) - 1) >> 20, limit >> 20);
+	cm_error_hint(err, "Write the data in several transactions, for example COPY or "
+					   "INSERT ... SELECT in parts of a few million rows.");
+	return KV_ERR_INTERNAL;
 }

@@ -79,6 +79,14 @@ kv_rs_add_range(kv_txn *t, const uint8_t *start, size_t slen, const uint8_t *end
 	kv_readset *rs = &t->rs;
 	if (!rs->on)
 		return;
+	/* the same scan opened again (the inner side of a nested loop, a
+	 * correlated subquery) records nothing new */
+	if (rs->n_ranges > 0) {
+		const kv_rs_range *l = &rs->ranges[rs->n_ranges - 1];
+		if (l->key_only == key_only && l->start_len == slen && l->end_len == elen &&
+			(slen == 0 || memcmp(l->start, start, slen) == 0) && (elen == 0 || memcmp(l->end, end, elen) == 0))
+			return;
+	}
 	if (rs->n_ranges == rs->cap_ranges) {
 		size_t nc = rs->cap_ranges ? rs->cap_ranges * 2 : 16;
 		kv_rs_range *nr = realloc(rs->ranges, nc * sizeof(*nr));

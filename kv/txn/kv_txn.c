@@ -681,7 +681,8 @@ lock_group(lock_call *lc, kv_backoffer *bo, kv_region *r, const size_t *idx, siz
 	}
 	for (size_t i = 0; i < n; i++) {
 		kvrpcpb__mutation__init(&muts[i]);
-		muts[i].op = KVRPCPB__OP__PessimisticLock;
+		muts[i].op = lc->o->shared ? KVRPCPB__OP__SharedPessimisticLock
+								   : KVRPCPB__OP__PessimisticLock;
 		muts[i].key = lc->keys[idx[i]];
 		mp[i] = &muts[i];
 	}
@@ -874,9 +875,11 @@ lock_group(lock_call *lc, kv_backoffer *bo, kv_region *r, const size_t *idx, siz
 				continue; /* the store did not lock it */
 			kv_mb_node *nd = kv_mb_get_or_add(&t->mb, lc->keys[oi].data, lc->keys[oi].len);
 			if (!(nd->flags & KV_MB_F_PLOCKED)) {
-				kv_mb_set_flags(&t->mb, nd, nd->flags | KV_MB_F_PLOCKED);
+				kv_mb_set_flags(&t->mb, nd,
+								nd->flags | KV_MB_F_PLOCKED | (lc->o->shared ? KV_MB_F_SHARED : 0));
 				t->n_plocked++;
-			}
+			} else if (!lc->o->shared && (nd->flags & KV_MB_F_SHARED))
+				kv_mb_set_flags(&t->mb, nd, nd->flags & ~KV_MB_F_SHARED); /* upgraded */
 		}
 		kv_store_response_clear(&resp.base);
 		break;
@@ -1000,7 +1003,11 @@ kv_txn_lock_keys(kv_txn *t, cm_arena *a, const ProtobufCBinaryData *keys, size_t
 	bool want_results = results && (opts->return_values || opts->check_existence);
 	for (size_t i = 0; i < n; i++) {
 		kv_mb_node *nd = kv_mb_find(&t->mb, keys[i].data, keys[i].len);
-		if (nd && (nd->flags & KV_MB_F_PLOCKED) && !want_results && !opts->snapshot_check)
+		/* held already (a shared request is satisfied by any lock of ours;
+		 * an exclusive one by an exclusive lock) */
+		if (nd && (nd->flags & KV_MB_F_PLOCKED) &&
+			(opts->shared || !(nd->flags & KV_MB_F_SHARED)) && !want_results &&
+			!opts->snapshot_check)
 			continue;
 		idx[m++] = i;
 	}

@@ -266,6 +266,13 @@ uint64_t kv_txn_for_update_ts(const kv_txn *t);
 uint64_t kv_txn_read_ts(const kv_txn *t);
 /* Nothing buffered and no lock taken. */
 bool kv_txn_is_readonly(const kv_txn *t);
+/* Write buffer size (kv_membuf.c): memory held now, the limit (an eighth of
+ * RAM, at least 256 MiB, or PGKV_TXN_BUFFER_LIMIT_MB), and a check that
+ * fails with 53200 out_of_memory (KV_ERR_INTERNAL) past the limit; writers
+ * of many rows call it between batches. */
+size_t kv_txn_buffer_mem(const kv_txn *t);
+size_t kv_txn_buffer_limit(void);
+CM_MUST_CHECK kv_err kv_txn_check_buffer(const kv_txn *t, cm_error *err);
 /* [copr] True if the buffer holds a write (put / delete / insert, not a
  * lock-only entry) with a key in [start, end) (end_len 0 = no end): a
  * reader that bypasses the buffer (the coprocessor) would miss it.  Cost:
@@ -327,6 +334,12 @@ typedef struct kv_lock_options {
 	bool snapshot_check;		/* lock at for_update_ts = start_ts: a commit
 								 * after start_ts is a WRITE_CONFLICT
 								 * (PostgreSQL REPEATABLE READ semantics) */
+	bool shared;				/* a shared lock (SELECT ... FOR SHARE): other
+								 * sharers are let in, exclusive lockers wait;
+								 * a key we already hold is kept as it is, and
+								 * a later exclusive lock upgrades it (waiting
+								 * for the other sharers).  Committed as a
+								 * SharedLock unless the key was written. */
 } kv_lock_options;
 
 /* Pessimistic: lock keys at the statement's for_update_ts, waiting for other

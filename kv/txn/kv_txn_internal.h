@@ -153,6 +153,7 @@ enum {
 };
 
 #define KV_MB_F_PLOCKED 0x01	/* holds a pessimistic lock in the store */
+#define KV_MB_F_SHARED 0x02		/* ... a shared one (with PLOCKED) */
 
 #define KV_MB_MAX_LEVEL 20
 

@@ -8,10 +8,17 @@
  * value; count(DISTINCT x) and aggregates with ORDER BY buffer their inputs
  * and sort/deduplicate them at the end.
  *
+ * variance/stddev follow PostgreSQL: Youngs-Cramer doubles for float input,
+ * exact numeric sums of x and x*x otherwise.
+ *
  * The hash aggregation operator groups its input by key expressions in an
  * ex_htab (work_mem-charged) and emits groups in first-seen order; with no
- * group keys it emits exactly one row, also for empty input.
+ * group keys it emits exactly one row, also for empty input.  Grouping sets
+ * (ROLLUP / CUBE / GROUPING SETS) arrive as an operator without plain keys
+ * whose first aggregates are EX_AGG_GSET_KEY (the keys) and one
+ * EX_AGG_GSET_ID (the sets and the GROUPING() mask); see gset_open().
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,11 +76,209 @@ static const sem_builtin *find_op(const char *name, sem_oid a, sem_oid b)
 	return NULL;
 }
 
+static void set_null(sem_datum *out)
+{
+	memset(out, 0, sizeof *out);
+	out->isnull = true;
+}
+
+/* Copy numeric r into the state-owned buffer *buf (grown to *cap limbs as needed). */
+static cm_status keep_num(cm_arena *a, sem_numeric **buf, int32_t *cap, const sem_numeric *r, ex_mem *mem,
+						  cm_error *err)
+{
+	int32_t nl = r->nlimbs > 0 ? r->nlimbs : 0;
+	if (!*buf || nl > *cap) {
+		int32_t nc = nl < 4 ? 4 : nl * 2;
+		*buf = cm_alloc(a, sizeof(sem_numeric) + sizeof(uint64_t) * (size_t) nc);
+		*cap = nc;
+		if (mem && ex_mem_charge(mem, (int64_t) (sizeof(sem_numeric) + 8 * (size_t) nc), err) != CM_OK)
+			return CM_ERROR;
+	}
+	memcpy(*buf, r, sizeof(sem_numeric) + sizeof(uint64_t) * (size_t) nl);
+	return CM_OK;
+}
+
+static bool is_stat(ex_aggkind k)
+{
+	return k == EX_AGG_VAR_SAMP || k == EX_AGG_VAR_POP || k == EX_AGG_STDDEV_SAMP || k == EX_AGG_STDDEV_POP;
+}
+
+/* variance/stddev transition: floats as PostgreSQL's float8_accum (Youngs-Cramer),
+ * everything else as numeric sums of x and x*x (numeric_accum). */
+static cm_status stat_accum(sem_ctx *ctx, cm_arena *a, ex_aggstate *s, sem_oid t, const sem_datum *v, ex_mem *mem,
+							cm_error *err)
+{
+	if (t == SEM_FLOAT4OID || t == SEM_FLOAT8OID) {
+		double x = v->v.f, n0 = (double) s->count;
+		s->count++;
+		double n = (double) s->count;
+		s->fsum += x;
+		if (n0 > 0.0) {
+			double tmp = x * n - s->fsum;
+			s->fsum2 += tmp * tmp / (n * n0);
+		} else
+			s->fsum2 = isnan(x) || isinf(x) ? NAN : 0.0;
+		s->have = true;
+		return CM_OK;
+	}
+	sem_numeric *x = t == SEM_NUMERICOID ? v->v.num : sem_num_from_int(ctx->arena, v->v.i);
+	if (sem_num_is_nan(x) || sem_num_is_inf(x))
+		s->acc.v.b = true;	/* the result is NaN */
+	else {
+		sem_numeric *r1 = s->nsum ? sem_num_add(ctx->arena, s->nsum, x) : x;
+		sem_numeric *sq = sem_num_mul(ctx->arena, x, x);
+		sem_numeric *r2 = s->nsum2 ? sem_num_add(ctx->arena, s->nsum2, sq) : sq;
+		if (keep_num(a, &s->nsum, &s->ncap, r1, mem, err) != CM_OK ||
+			keep_num(a, &s->nsum2, &s->ncap2, r2, mem, err) != CM_OK)
+			return CM_ERROR;
+	}
+	s->count++;
+	s->have = true;
+	return CM_OK;
+}
+
+static cm_status stat_final(sem_ctx *ctx, const ex_aggdesc *d, ex_aggstate *s, sem_datum *out, cm_error *err)
+{
+	bool samp = d->kind == EX_AGG_VAR_SAMP || d->kind == EX_AGG_STDDEV_SAMP;
+	bool sd = d->kind == EX_AGG_STDDEV_SAMP || d->kind == EX_AGG_STDDEV_POP;
+	sem_oid t = d->argtype.oid;
+	if (s->count == 0 || (samp && s->count == 1)) {
+		set_null(out);
+		return CM_OK;
+	}
+	if (t == SEM_FLOAT4OID || t == SEM_FLOAT8OID) {
+		double v = s->fsum2 / (samp ? (double) s->count - 1.0 : (double) s->count);
+		out->v.f = sd ? sqrt(v) : v;
+		return CM_OK;
+	}
+	if (s->acc.v.b) {
+		cm_error e0 = {0};
+		if (sem_num_in(ctx->arena, "NaN", 3, -1, &out->v.num, &e0) != CM_OK) {
+			cm_error_clear(&e0);
+			return cm_error_set(err, CM_E_INTERNAL_ERROR, "cannot make NaN");
+		}
+		return CM_OK;
+	}
+	sem_numeric *n = sem_num_from_int(ctx->arena, s->count);
+	sem_numeric *num = sem_num_sub(ctx->arena, sem_num_mul(ctx->arena, n, s->nsum2),
+								   sem_num_mul(ctx->arena, s->nsum, s->nsum));
+	if (sem_num_cmp(num, sem_num_from_int(ctx->arena, 0)) <= 0) {
+		out->v.num = sem_num_from_int(ctx->arena, 0);
+		return CM_OK;
+	}
+	sem_numeric *den = sem_num_mul(ctx->arena, n, samp ? sem_num_from_int(ctx->arena, s->count - 1) : n);
+	sem_numeric *var;
+	if (sem_num_div(ctx->arena, num, den, &var, err) != CM_OK)
+		return CM_ERROR;
+	if (!sd) {
+		out->v.num = var;
+		return CM_OK;
+	}
+	/* PostgreSQL takes the square root at the scale of the quotient */
+	sem_numeric *r;
+	if (sem_num_sqrt(ctx->arena, var, &r, err) != CM_OK)
+		return CM_ERROR;
+	out->v.num = sem_num_round(ctx->arena, r, sem_num_scale(var));
+	return CM_OK;
+}
+
+/* corr / covar / regr_* transition: PostgreSQL's float8_regr_accum
+ * (Youngs-Cramer) over (Y, X); rows with a NULL are skipped. */
+static cm_status regr_accum(ex_aggstate *s, const sem_datum *v, cm_error *err)
+{
+	if (v[0].isnull || v[1].isnull)
+		return CM_OK;
+	double y = v[0].v.f, x = v[1].v.f, n0 = (double) s->count;
+	double osx = s->fsum, osy = s->sy, osxx = s->fsum2, osyy = s->syy, osxy = s->sxy;
+	s->count++;
+	double n = (double) s->count;
+	s->fsum += x;
+	s->sy += y;
+	if (n0 > 0.0) {
+		double tx = x * n - s->fsum, ty = y * n - s->sy, scale = 1.0 / (n * n0);
+		s->fsum2 += tx * tx * scale;
+		s->syy += ty * ty * scale;
+		s->sxy += tx * ty * scale;
+		if (isinf(s->fsum) || isinf(s->fsum2) || isinf(s->sy) || isinf(s->syy) || isinf(s->sxy)) {
+			if (((isinf(s->fsum) || isinf(s->fsum2)) && !isinf(osx) && !isinf(x)) ||
+				((isinf(s->sy) || isinf(s->syy)) && !isinf(osy) && !isinf(y)) ||
+				(isinf(s->sxy) && !isinf(osx) && !isinf(x) && !isinf(osy) && !isinf(y)))
+				return cm_error_set(err, CM_E_NUMERIC_VALUE_OUT_OF_RANGE, "value out of range: overflow");
+			if (isinf(s->fsum2))
+				s->fsum2 = NAN;
+			if (isinf(s->syy))
+				s->syy = NAN;
+			if (isinf(s->sxy))
+				s->sxy = NAN;
+		}
+		(void) osxx; (void) osyy; (void) osxy;
+	} else {
+		if (isnan(x) || isinf(x))
+			s->fsum2 = s->sxy = NAN;
+		if (isnan(y) || isinf(y))
+			s->syy = s->sxy = NAN;
+	}
+	return CM_OK;
+}
+
+/* the final functions of the EX_AGG_REGR family, by name */
+static cm_status regr_final(const ex_aggdesc *d, const ex_aggstate *s, sem_datum *out)
+{
+	const char *nm = d->name;
+	double n = (double) s->count, sx = s->fsum, sxx = s->fsum2, sy = s->sy, syy = s->syy, sxy = s->sxy, r;
+	memset(out, 0, sizeof *out);
+	if (strcmp(nm, "regr_count") == 0) {
+		out->v.i = s->count;
+		return CM_OK;
+	}
+	out->isnull = true;
+	if (n < 1.0)
+		return CM_OK;
+	if (strcmp(nm, "covar_samp") == 0) {
+		if (n < 2.0)
+			return CM_OK;
+		r = sxy / (n - 1.0);
+	} else if (strcmp(nm, "covar_pop") == 0)
+		r = sxy / n;
+	else if (strcmp(nm, "regr_sxx") == 0)
+		r = sxx;
+	else if (strcmp(nm, "regr_syy") == 0)
+		r = syy;
+	else if (strcmp(nm, "regr_sxy") == 0)
+		r = sxy;
+	else if (strcmp(nm, "regr_avgx") == 0)
+		r = sx / n;
+	else if (strcmp(nm, "regr_avgy") == 0)
+		r = sy / n;
+	else if (strcmp(nm, "corr") == 0) {
+		if (sxx == 0 || syy == 0)
+			return CM_OK;
+		r = sxy / sqrt(sxx * syy);
+	} else if (strcmp(nm, "regr_r2") == 0) {
+		if (sxx == 0)
+			return CM_OK;
+		r = syy == 0 ? 1.0 : (sxy * sxy) / (sxx * syy);
+	} else if (strcmp(nm, "regr_slope") == 0) {
+		if (sxx == 0)
+			return CM_OK;
+		r = sxy / sxx;
+	} else {	/* regr_intercept */
+		if (sxx == 0)
+			return CM_OK;
+		r = (sy - sx * sxy / sxx) / n;
+	}
+	out->isnull = false;
+	out->v.f = r;
+	return CM_OK;
+}
+
 static cm_status accumulate(sem_ctx *ctx, cm_arena *a, const ex_aggdesc *d, ex_aggstate *s, const sem_datum *v,
 							ex_mem *mem, cm_error *err)
 {
 	sem_oid t = d->argtype.oid;
 	switch (d->kind) {
+	case EX_AGG_REGR:
+		return regr_accum(s, v, err);
 	case EX_AGG_COUNT_STAR:
 		s->count++;
 		return CM_OK;
@@ -104,6 +309,8 @@ static cm_status accumulate(sem_ctx *ctx, cm_arena *a, const ex_aggdesc *d, ex_a
 	}
 	if (v[0].isnull)
 		return CM_OK;
+	if (is_stat(d->kind))
+		return stat_accum(ctx, a, s, t, &v[0], mem, err);
 	switch (d->kind) {
 	case EX_AGG_SUM:
 	case EX_AGG_AVG:
@@ -190,6 +397,8 @@ static cm_status accumulate(sem_ctx *ctx, cm_arena *a, const ex_aggdesc *d, ex_a
 cm_status ex_agg_advance(sem_ctx *ctx, cm_arena *a, const ex_aggdesc *d, ex_aggstate *s, const sem_datum *row,
 						 ex_mem *mem, cm_error *err)
 {
+	if (d->kind == EX_AGG_GSET_KEY || d->kind == EX_AGG_GSET_ID)
+		return CM_OK;	/* filled in by the aggregation operator */
 	if (d->filter) {
 		sem_datum f;
 		if (sem_eval(ctx, d->filter, row, ((ex_state *) ctx->exec)->params, &f, err) != CM_OK)
@@ -241,11 +450,6 @@ static int buf_cmp(const void *x, const void *y)
 	return ex_sort_compare(cmp_nkeys, cmp_keys, *(sem_datum *const *) x, *(sem_datum *const *) y);
 }
 
-static void set_null(sem_datum *out)
-{
-	memset(out, 0, sizeof *out);
-	out->isnull = true;
-}
 
 cm_status ex_agg_final(sem_ctx *ctx, const ex_aggdesc *d, ex_aggstate *s, sem_datum *out, cm_error *err)
 {
@@ -299,7 +503,17 @@ cm_status ex_agg_final(sem_ctx *ctx, const ex_aggdesc *d, ex_aggstate *s, sem_da
 		}
 	}
 	sem_oid t = d->argtype.oid;
+	if (is_stat(d->kind))
+		return stat_final(ctx, d, s, out, err);
+	if (d->kind == EX_AGG_REGR)
+		return regr_final(d, s, out);
 	switch (d->kind) {
+	case EX_AGG_GSET_ID:
+		out->v.i = 0;	/* plain GROUP BY: every key is grouped */
+		return CM_OK;
+	case EX_AGG_GSET_KEY:
+		set_null(out);
+		return CM_OK;
 	case EX_AGG_COUNT_STAR:
 	case EX_AGG_COUNT:
 		out->v.i = s->count;
@@ -382,6 +596,7 @@ typedef struct agg_group {
 	struct agg_group *next;
 	ex_hentry *he;
 	ex_aggstate **states;
+	int set;					/* grouping-set mode: index of its set */
 } agg_group;
 
 typedef struct agg_op {
@@ -397,6 +612,13 @@ typedef struct agg_op {
 	ex_htab ht;
 	agg_group *first, *last, *cur;
 	bool emitted;
+	/* grouping-set mode (aggs hold EX_AGG_GSET_KEY / EX_AGG_GSET_ID): the hash
+	 * key is [set index, key values with NULL for keys outside the set] */
+	bool gset;
+	int nkeys;					/* EX_AGG_GSET_KEY aggregates: aggs[0..nkeys) */
+	int ngsets;
+	const uint64_t *gsets;
+	sem_oid *htypes;
 } agg_op;
 
 static void destroy_arena(void *p)
@@ -418,14 +640,118 @@ static agg_group *new_group(agg_op *g, cm_error *err)
 	return gr;
 }
 
+/* The group of set si for key values kv (NULL outside the set), created if new. */
+static cm_status gset_group(agg_op *g, int si, const sem_datum *kv, agg_group **out, cm_error *err)
+{
+	sem_datum key[65];
+	memset(key, 0, sizeof(sem_datum) * (size_t) (g->nkeys + 1));
+	key[0].v.i = si;
+	for (int k = 0; k < g->nkeys; k++) {
+		if (kv && (g->gsets[si] >> k) & 1)
+			key[1 + k] = kv[k];
+		else
+			key[1 + k].isnull = true;
+	}
+	ex_hentry *e;
+	bool created;
+	if (ex_htab_lookup(&g->ht, key, true, &e, &created, err) != CM_OK)
+		return CM_ERROR;
+	if (created) {
+		agg_group *gr = new_group(g, err);
+		gr->he = e;
+		gr->set = si;
+		e->payload = gr;
+		if (ex_mem_charge(&g->mem, (int64_t) (sizeof *gr + (size_t) g->naggs * 200), err) != CM_OK)
+			return CM_ERROR;
+	}
+	*out = e->payload;
+	return CM_OK;
+}
+
+/* Grouping sets: every input row goes into one group of every set; the
+ * empty set has its group even for empty input.  Groups are emitted set by
+ * set, each set's in first-seen order. */
+static cm_status gset_open(agg_op *g, cm_error *err)
+{
+	ex_op *op = &g->op;
+	ex_htab_init(&g->ht, g->harena, g->nkeys + 1, g->htypes, &g->mem);
+	if (ex_open(g->child, err) != CM_OK)
+		return CM_ERROR;
+	agg_group *gr;
+	for (int si = 0; si < g->ngsets; si++)
+		if (g->gsets[si] == 0 && gset_group(g, si, NULL, &gr, err) != CM_OK)
+			return CM_ERROR;
+	sem_datum kv[64];
+	for (;;) {
+		ex_batch *b;
+		if (ex_next(g->child, &b, err) != CM_OK)
+			return CM_ERROR;
+		if (!b)
+			break;
+		for (int r = 0; r < b->nrows; r++) {
+			const sem_datum *row = ex_row(b, r);
+			for (int k = 0; k < g->nkeys; k++)
+				if (sem_eval(&g->child->ctx, g->aggs[k].args[0], row, op->st->params, &kv[k], err) != CM_OK)
+					return CM_ERROR;
+			for (int si = 0; si < g->ngsets; si++) {
+				if (gset_group(g, si, kv, &gr, err) != CM_OK)
+					return CM_ERROR;
+				for (int i = g->nkeys; i < g->naggs; i++)
+					if (ex_agg_advance(&g->child->ctx, g->harena, &g->aggs[i], gr->states[i], row, &g->mem, err) !=
+						CM_OK)
+						return CM_ERROR;
+			}
+		}
+	}
+	ex_close(g->child);
+	/* order by set */
+	agg_group **heads = cm_new_array(g->harena, agg_group *, g->ngsets), **tails = cm_new_array(g->harena, agg_group *, g->ngsets);
+	for (agg_group *x = g->first, *nx; x; x = nx) {
+		nx = x->next;
+		x->next = NULL;
+		if (tails[x->set])
+			tails[x->set]->next = x;
+		else
+			heads[x->set] = x;
+		tails[x->set] = x;
+	}
+	/* the empty set (the grand total) first, then the others last to first,
+	 * which is the order PostgreSQL's MixedAggregate emits them in the
+	 * common cases */
+	g->first = g->last = NULL;
+	/* (aggregates with DISTINCT / ORDER BY make PostgreSQL sort instead: the
+	 * sets then come in their written order, the grand total last) */
+	bool sorted = false;
+	for (int i = g->nkeys; i < g->naggs; i++)
+		sorted = sorted || g->aggs[i].distinct || g->aggs[i].norder > 0;
+	int e0 = -1;
+	for (int x = 0; x < g->ngsets && e0 < 0 && !sorted; x++)
+		if (g->gsets[x] == 0)
+			e0 = x;
+	for (int j = -1; j < g->ngsets; j++) {
+		int si = j < 0 ? e0 : sorted ? j : g->ngsets - 1 - j;
+		if (si < 0 || (j >= 0 && si == e0) || !heads[si])
+			continue;
+		if (g->last)
+			g->last->next = heads[si];
+		else
+			g->first = heads[si];
+		g->last = tails[si];
+	}
+	g->cur = g->first;
+	return CM_OK;
+}
+
 static cm_status agg_open(ex_op *op, cm_error *err)
 {
 	agg_op *g = (agg_op *) op;
 	cm_arena_reset(g->harena);
 	ex_mem_init(&g->mem, op->st, "hash aggregation");
-	ex_htab_init(&g->ht, g->harena, g->ngroups, g->gtypes, &g->mem);
 	g->first = g->last = g->cur = NULL;
 	g->emitted = false;
+	if (g->gset)
+		return gset_open(g, err);
+	ex_htab_init(&g->ht, g->harena, g->ngroups, g->gtypes, &g->mem);
 	if (ex_open(g->child, err) != CM_OK)
 		return CM_ERROR;
 	if (g->ngroups == 0)
@@ -478,6 +804,21 @@ static cm_status agg_next(ex_op *op, ex_batch **out, cm_error *err)
 		sem_datum *row = ex_row(b, b->nrows);
 		for (int k = 0; k < g->ngroups; k++)
 			row[k] = g->cur->he->key[k];
+		if (g->gset) {
+			uint64_t all = g->nkeys >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << g->nkeys) - 1;
+			for (int i = 0; i < g->naggs; i++) {
+				if (g->aggs[i].kind == EX_AGG_GSET_KEY)
+					row[i] = g->cur->he->key[1 + i];
+				else if (g->aggs[i].kind == EX_AGG_GSET_ID) {
+					memset(&row[i], 0, sizeof row[i]);
+					row[i].v.i = (int64_t) (~g->gsets[g->cur->set] & all);
+				} else if (ex_agg_final(&op->ctx, &g->aggs[i], g->cur->states[i], &row[i], err) != CM_OK)
+					return CM_ERROR;
+			}
+			b->nrows++;
+			g->cur = g->cur->next;
+			continue;
+		}
 		for (int i = 0; i < g->naggs; i++)
 			if (ex_agg_final(&op->ctx, &g->aggs[i], g->cur->states[i], &row[g->ngroups + i], err) != CM_OK)
 				return CM_ERROR;
@@ -512,6 +853,21 @@ ex_op *ex_agg_new(ex_state *st, ex_op *child, int ngroups, sem_expr **groups, in
 		g->gtypes[k] = groups[k]->type.oid;
 	g->naggs = naggs;
 	g->aggs = aggs;
+	for (int i = 0; i < naggs; i++) {
+		if (aggs[i].kind == EX_AGG_GSET_KEY && i == g->nkeys && i < 64)
+			g->nkeys++;
+		if (aggs[i].kind == EX_AGG_GSET_ID && aggs[i].ngsets > 0) {
+			g->gset = true;
+			g->ngsets = aggs[i].ngsets;
+			g->gsets = aggs[i].gsets;
+		}
+	}
+	if (g->gset) {
+		g->htypes = cm_new_array(st->arena, sem_oid, g->nkeys + 1);
+		g->htypes[0] = SEM_INT8OID;
+		for (int k = 0; k < g->nkeys; k++)
+			g->htypes[1 + k] = aggs[k].argtype.oid;
+	}
 	g->harena = cm_arena_create(64 * 1024);
 	cm_arena_on_reset(st->arena, destroy_arena, g->harena);
 	return &g->op;

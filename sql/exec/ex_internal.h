@@ -39,6 +39,10 @@ struct ex_aggstate {
 	double fsum;
 	sem_numeric *nsum;		/* own buffer of ncap limbs */
 	int32_t ncap;
+	sem_numeric *nsum2;		/* variance/stddev: sum of squares (own buffer of ncap2 limbs) */
+	int32_t ncap2;
+	double fsum2;			/* variance/stddev of floats: Youngs-Cramer Sxx */
+	double sy, syy, sxy;	/* EX_AGG_REGR: Sy, Syy, Sxy (Sx, Sxx in fsum, fsum2) */
 	sem_datum acc;			/* min/max/bool/interval sum */
 	char *buf;				/* string_agg */
 	size_t len, cap;

@@ -216,6 +216,13 @@ typedef enum ex_aggkind {
 	/* window-only */
 	EX_WIN_ROW_NUMBER, EX_WIN_RANK, EX_WIN_DENSE_RANK, EX_WIN_LAG, EX_WIN_LEAD, EX_WIN_FIRST_VALUE,
 	EX_WIN_LAST_VALUE, EX_WIN_NTH_VALUE, EX_WIN_PERCENT_RANK, EX_WIN_CUME_DIST, EX_WIN_NTILE,
+	/* statistics: var_samp/variance, var_pop, stddev_samp/stddev, stddev_pop */
+	EX_AGG_VAR_SAMP, EX_AGG_VAR_POP, EX_AGG_STDDEV_SAMP, EX_AGG_STDDEV_POP,
+	/* two-argument float8 statistics (Y, X): corr, covar_pop/samp, regr_* (the name tells which) */
+	EX_AGG_REGR,
+	/* grouping sets (ex_agg.c): group key k of the set being emitted (NULL when
+	 * the set does not contain it), and the GROUPING() bit mask of that set */
+	EX_AGG_GSET_KEY, EX_AGG_GSET_ID,
 } ex_aggkind;
 
 typedef struct ex_aggdesc {
@@ -229,6 +236,8 @@ typedef struct ex_aggdesc {
 	sem_expr *filter;		/* FILTER (WHERE ...) or NULL */
 	int norder;				/* ORDER BY inside the call (string_agg/array_agg) */
 	ex_sortkey *order;
+	int ngsets;				/* EX_AGG_GSET_ID: the grouping sets, as masks of */
+	const uint64_t *gsets;	/* the EX_AGG_GSET_KEY aggregates (bit k: key k) */
 } ex_aggdesc;
 
 /* Hash aggregation: output = group keys ++ aggregate results.  ngroups == 0

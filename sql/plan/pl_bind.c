@@ -296,6 +296,8 @@ static bool can_coerce_all(const sem_builtin *c, const sem_oid *in, int nargs)
 		}
 		if (!sem_can_coerce(in[i], d, SEM_COERCE_IMPLICIT))
 			return false;
+		if (d == SEM_ANYNONARRAYOID && sem_array_elem_type(in[i]))
+			return false;	/* anynonarray rejects arrays */
 		if (in[i] == SEM_UNKNOWNOID && (d == SEM_ANYNONARRAYOID || d == SEM_ANYELEMENTOID))
 			return false;	/* polymorphic type cannot be resolved from unknown */
 	}
@@ -525,6 +527,11 @@ cm_status pl_make_call(pl_binder *b, const sem_builtin *fn, int nargs, sem_expr 
 			if ((fn->flags & SEM_FN_ANYTEXT)) {
 				if (args[i]->type.oid == SEM_UNKNOWNOID) {
 					if (pl_coerce(b, &args[i], SEM_TEXTOID, -1, SEM_COERCE_IMPLICIT, false, err) != CM_OK)
+						return CM_ERROR;
+				} else if (d == SEM_ANYNONARRAYOID && args[i]->type.oid == SEM_BOOLOID) {
+					/* anytextcat / textanycat are SQL functions doing $1::text:
+					 * the bool -> text cast ("true"), not boolout ("t") */
+					if (pl_coerce(b, &args[i], SEM_TEXTOID, -1, SEM_COERCE_EXPLICIT, true, err) != CM_OK)
 						return CM_ERROR;
 				} else if (!sem_type_is_string(args[i]->type.oid)) {
 					sem_expr *o = sem_expr_new(b->arena, SEM_EXPR_OUTTEXT, (sem_type){SEM_TEXTOID, -1},
@@ -933,13 +940,125 @@ static cm_status bind_array_expr(pl_binder *b, const PgQuery__AArrayExpr *ae, se
 	return CM_OK;
 }
 
+/* The fields of a ROW(...) / (a, b) constructor, or NULL for other nodes. */
+static const PgQuery__RowExpr *row_of(const PgQuery__Node *n)
+{
+	return n && n->node_case == PG_QUERY__NODE__NODE_ROW_EXPR ? n->row_expr : NULL;
+}
+
+/*
+ * Row comparison (a1, a2, ...) op (b1, b2, ...), expanded the way
+ * PostgreSQL's make_row_comparison_op evaluates it: = is the AND of the
+ * column equalities, <> their OR, and < <= > >= compare column by column
+ * ((a1 < b1) OR (a1 = b1 AND (a2 < b2 ...))), the last column with op
+ * itself; a NULL in the deciding pair gives NULL.
+ */
+static cm_status bind_row_compare(pl_binder *b, const char *name, const PgQuery__RowExpr *l,
+								  const PgQuery__RowExpr *r, int location, sem_expr **out, cm_error *err)
+{
+	if (l->n_args != r->n_args) {
+		cm_error_set(err, CM_E_SYNTAX_ERROR, "unequal number of entries in row expressions");
+		return at(err, location);
+	}
+	int n = (int) l->n_args;
+	if (n == 0) {
+		cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "cannot compare rows of zero length");
+		return at(err, location);
+	}
+	bool eq = strcmp(name, "=") == 0, ne = strcmp(name, "<>") == 0;
+	bool ord = !strcmp(name, "<") || !strcmp(name, "<=") || !strcmp(name, ">") || !strcmp(name, ">=");
+	if (!eq && !ne && !ord) {
+		cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "could not determine interpretation of row comparison operator %s",
+					 name);
+		cm_error_hint(err, "Row comparison operators must be associated with btree operator families.");
+		return at(err, location);
+	}
+	sem_expr **lv = cm_new_array(b->arena, sem_expr *, n), **rv = cm_new_array(b->arena, sem_expr *, n);
+	for (int i = 0; i < n; i++)
+		if (bind(b, l->args[i], &lv[i], err) != CM_OK || bind(b, r->args[i], &rv[i], err) != CM_OK)
+			return CM_ERROR;
+	if (eq || ne) {
+		sem_expr *acc = NULL;
+		for (int i = 0; i < n; i++) {
+			sem_expr *c;
+			if (op_on(b, name, lv[i], rv[i], location, &c, err) != CM_OK || pl_coerce_bool(b, &c, "row comparison", err) != CM_OK)
+				return CM_ERROR;
+			acc = acc ? bool_list(b, eq ? SEM_EXPR_AND : SEM_EXPR_OR, acc, c, location) : c;
+		}
+		*out = acc;
+		return CM_OK;
+	}
+	/* strict operator for the leading columns: "<=" -> "<", ">=" -> ">" */
+	const char *strict = name[0] == '<' ? "<" : ">";
+	sem_expr *acc;
+	if (op_on(b, name, lv[n - 1], rv[n - 1], location, &acc, err) != CM_OK)
+		return CM_ERROR;
+	for (int i = n - 2; i >= 0; i--) {
+		sem_expr *lt, *e;
+		if (op_on(b, strict, lv[i], rv[i], location, &lt, err) != CM_OK ||
+			op_on(b, "=", lv[i], rv[i], location, &e, err) != CM_OK)
+			return CM_ERROR;
+		acc = bool_list(b, SEM_EXPR_OR, lt, bool_list(b, SEM_EXPR_AND, e, acc, location), location);
+	}
+	*out = acc;
+	return CM_OK;
+}
+
+/* (a, b) IN ((1, 2), (3, 4)): OR of row equalities (NOT IN: AND of <>). */
+static cm_status bind_row_in(pl_binder *b, const PgQuery__AExpr *a, bool negate, sem_expr **out, cm_error *err)
+{
+	const PgQuery__List *l = a->rexpr->list;
+	sem_expr *acc = NULL;
+	for (size_t i = 0; i < l->n_items; i++) {
+		const PgQuery__RowExpr *r = row_of(l->items[i]);
+		sem_expr *c;
+		if (!r) {
+			cm_error_set(err, CM_E_SYNTAX_ERROR, "unequal number of entries in row expressions");
+			return at(err, a->location);
+		}
+		if (bind_row_compare(b, negate ? "<>" : "=", row_of(a->lexpr), r, a->location, &c, err) != CM_OK)
+			return CM_ERROR;
+		acc = acc ? bool_list(b, negate ? SEM_EXPR_AND : SEM_EXPR_OR, acc, c, a->location) : c;
+	}
+	*out = acc;
+	return CM_OK;
+}
+
 static cm_status bind_aexpr(pl_binder *b, const PgQuery__AExpr *a, sem_expr **out, cm_error *err)
 {
 	const char *name = op_name(a);
+	if (a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP && row_of(a->lexpr) && row_of(a->rexpr))
+		return bind_row_compare(b, name, row_of(a->lexpr), row_of(a->rexpr), a->location, out, err);
+	if ((a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT || a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT) &&
+		row_of(a->lexpr) && row_of(a->rexpr)) {
+		/* rows are distinct when any pair of fields is */
+		const PgQuery__RowExpr *l = row_of(a->lexpr), *r = row_of(a->rexpr);
+		if (l->n_args != r->n_args || l->n_args == 0) {
+			cm_error_set(err, CM_E_SYNTAX_ERROR, "unequal number of entries in row expressions");
+			return at(err, a->location);
+		}
+		bool neg = a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT;
+		sem_expr *acc = NULL;
+		for (size_t i = 0; i < l->n_args; i++) {
+			PgQuery__AExpr pair = *a;
+			pair.lexpr = l->args[i];
+			pair.rexpr = r->args[i];
+			sem_expr *c;
+			if (bind_aexpr(b, &pair, &c, err) != CM_OK)
+				return CM_ERROR;
+			acc = acc ? bool_list(b, neg ? SEM_EXPR_AND : SEM_EXPR_OR, acc, c, a->location) : c;
+		}
+		*out = acc;
+		return CM_OK;
+	}
+	if (a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_IN && row_of(a->lexpr) &&
+		a->rexpr->node_case == PG_QUERY__NODE__NODE_LIST)
+		return bind_row_in(b, a, name && strcmp(name, "<>") == 0, out, err);
 	switch (a->kind) {
 	case PG_QUERY__A__EXPR__KIND__AEXPR_OP:
 	case PG_QUERY__A__EXPR__KIND__AEXPR_LIKE:
 	case PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE:
+	case PG_QUERY__A__EXPR__KIND__AEXPR_SIMILAR:	/* x ~ similar_to_escape(pattern) */
 		return bind_op(b, name, a->lexpr, a->rexpr, a->location, out, err);
 	case PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT:
 	case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT:
@@ -1213,6 +1332,25 @@ static cm_status bind(pl_binder *b, const PgQuery__Node *n, sem_expr **out, cm_e
 		break;
 	case PG_QUERY__NODE__NODE_NULL_TEST: {
 		sem_expr *a;
+		const PgQuery__RowExpr *row = row_of(n->null_test->arg);
+		if (row && row->n_args > 0) {
+			/* ROW(...) IS [NOT] NULL: every field is [not] NULL */
+			bool isnull = n->null_test->nulltesttype == PG_QUERY__NULL_TEST_TYPE__IS_NULL;
+			sem_expr *acc = NULL;
+			st = CM_OK;
+			for (size_t i = 0; i < row->n_args && st == CM_OK; i++) {
+				st = bind(b, row->args[i], &a, err);
+				if (st != CM_OK)
+					break;
+				sem_expr *e = sem_expr_new(b->arena, SEM_EXPR_NULLTEST, (sem_type){SEM_BOOLOID, -1}, n->null_test->location);
+				e->u.test.arg = a;
+				e->u.test.op = isnull ? 0 : 1;
+				acc = acc ? bool_list(b, SEM_EXPR_AND, acc, e, n->null_test->location) : e;
+			}
+			if (st == CM_OK)
+				*out = acc;
+			break;
+		}
 		st = bind(b, n->null_test->arg, &a, err);
 		if (st == CM_OK) {
 			sem_expr *e = sem_expr_new(b->arena, SEM_EXPR_NULLTEST, (sem_type){SEM_BOOLOID, -1}, n->null_test->location);
@@ -1287,6 +1425,9 @@ static cm_status bind(pl_binder *b, const PgQuery__Node *n, sem_expr **out, cm_e
 		}
 		st = cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "subqueries are not supported here");
 		at(err, n->sub_link->location);
+		break;
+	case PG_QUERY__NODE__NODE_GROUPING_FUNC:
+		st = pl_q_grouping(b, n->grouping_func, out, err);
 		break;
 	case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
 		st = bind_array_expr(b, n->a_array_expr, (sem_type){0, -1}, out, err);
@@ -1406,6 +1547,9 @@ static int figure(const PgQuery__Node *n, const char **name)
 		}
 		return 0;
 	}
+	case PG_QUERY__NODE__NODE_GROUPING_FUNC:
+		*name = "grouping";
+		return 2;
 	case PG_QUERY__NODE__NODE_A_EXPR:
 		if (n->a_expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF) {
 			*name = "nullif";

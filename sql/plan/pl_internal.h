@@ -31,6 +31,8 @@ typedef struct pl_binder {
 CM_MUST_CHECK cm_status pl_q_funccall(pl_binder *b, const PgQuery__FuncCall *fc, bool *handled, sem_expr **out,
 									  cm_error *err);
 CM_MUST_CHECK cm_status pl_q_sublink(pl_binder *b, const PgQuery__SubLink *sl, sem_expr **out, cm_error *err);
+/* GROUPING(a, b, ...) (pl_query.c) */
+CM_MUST_CHECK cm_status pl_q_grouping(pl_binder *b, const PgQuery__GroupingFunc *gf, sem_expr **out, cm_error *err);
 /* Resolve and build a function/operator call (exported from pl_bind.c). */
 CM_MUST_CHECK cm_status pl_call_named(pl_binder *b, const char *name, bool is_op, int nargs, sem_expr **args,
 									  int location, sem_expr **out, cm_error *err);

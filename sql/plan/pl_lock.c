@@ -3,7 +3,15 @@
  * handles, READ COMMITTED re-reads after a write conflict, NOWAIT and SKIP
  * LOCKED) and the LockRows operator of SELECT ... FOR UPDATE / SHARE.
  *
- * Exported: pl_lock_rows(), pl_lockrows_new() (see pl_table.h).
+ * Lock strengths: the store has two lock modes, shared and exclusive.
+ * FOR SHARE and FOR KEY SHARE take shared locks (sharers do not block each
+ * other), FOR UPDATE and FOR NO KEY UPDATE exclusive ones, as do UPDATE and
+ * DELETE.  PostgreSQL's four strengths are coarsened to these two, so the
+ * one difference is that FOR KEY SHARE also conflicts with FOR NO KEY UPDATE
+ * (and with an UPDATE that changes no key column): see docs/transactions.md.
+ *
+ * Exported: pl_lock_rows(), pl_lock_rows_mode(), pl_lockrows_new() (see
+ * pl_table.h).
  */
 #include <string.h>
 
@@ -16,6 +24,12 @@
 cm_status pl_lock_rows(cm_arena *a, pl_env *env, const cat_table *t, const int64_t *handles, int n, int wait,
 					   kv_value *res, cm_error *err)
 {
+	return pl_lock_rows_mode(a, env, t, handles, n, wait, false, res, err);
+}
+
+cm_status pl_lock_rows_mode(cm_arena *a, pl_env *env, const cat_table *t, const int64_t *handles, int n, int wait,
+							bool shared, kv_value *res, cm_error *err)
+{
 	ProtobufCBinaryData *keys = cm_new_array(a, ProtobufCBinaryData, n + 1);
 	for (int i = 0; i < n; i++) {
 		uint8_t *k = cm_alloc(a, KV_RECORD_KEY_LEN);
@@ -24,7 +38,7 @@ cm_status pl_lock_rows(cm_arena *a, pl_env *env, const cat_table *t, const int64
 		keys[i].len = KV_RECORD_KEY_LEN;
 	}
 	kv_lock_options lo = {.wait_ms = wait ? -1 : env->lock_wait_ms, .return_values = true, .check_existence = true,
-						  .snapshot_check = !env->rc};
+						  .snapshot_check = !env->rc, .shared = shared};
 	if (wait == 2) {
 		/* SKIP LOCKED: one key at a time, skipping those held by others */
 		for (int i = 0; i < n; i++) {
@@ -83,6 +97,7 @@ typedef struct lock_op {
 	int ctid_col;
 	sem_expr *pred;
 	int wait;
+	bool shared;
 	ex_rowstore rows;
 	int64_t pos;
 	cm_arena *keep;
@@ -123,7 +138,7 @@ static cm_status lock_open(ex_op *op, cm_error *err)
 		kv_value *res = cm_new_array(l->keep, kv_value, n);
 		for (int i = 0; i < n; i++)
 			hs[i] = all.rows[base + i][l->ctid_col].v.i;
-		if (pl_lock_rows(l->keep, env, t, hs, n, l->wait, res, err) != CM_OK)
+		if (pl_lock_rows_mode(l->keep, env, t, hs, n, l->wait, l->shared, res, err) != CM_OK)
 			return CM_ERROR;
 		for (int i = 0; i < n; i++) {
 			if (!res[i].found)
@@ -166,7 +181,8 @@ static void lock_close(ex_op *op)
 
 static const ex_op_vt lock_vt = {"LockRows", lock_open, lock_next, lock_close};
 
-ex_op *pl_lockrows_new(ex_state *st, ex_op *child, const pl_tabref *ref, int ctid_col, sem_expr *pred, int wait)
+ex_op *pl_lockrows_new(ex_state *st, ex_op *child, const pl_tabref *ref, int ctid_col, sem_expr *pred, int wait,
+					   int strength)
 {
 	lock_op *l = cm_new(st->arena, lock_op);
 	ex_op_init(&l->op, &lock_vt, st, child->ncols, child->types);
@@ -175,6 +191,7 @@ ex_op *pl_lockrows_new(ex_state *st, ex_op *child, const pl_tabref *ref, int cti
 	l->ctid_col = ctid_col;
 	l->pred = pred;
 	l->wait = wait;
+	l->shared = strength == 1;
 	ex_rowstore_init(&l->rows, st, child->ncols, child->types, "LockRows");
 	return &l->op;
 }

@@ -559,7 +559,10 @@ static const char *ek_name(pl_ek ek)
 static bool is_agg_name(const char *n)
 {
 	static const char *const names[] = {"count", "sum", "avg", "min", "max", "bool_and", "bool_or", "every",
-										 "string_agg", "array_agg", NULL};
+										 "string_agg", "array_agg", "stddev", "stddev_samp", "stddev_pop", "variance",
+										 "var_samp", "var_pop", "corr", "covar_pop", "covar_samp", "regr_avgx",
+										 "regr_avgy", "regr_count", "regr_intercept", "regr_r2", "regr_slope",
+										 "regr_sxx", "regr_sxy", "regr_syy", NULL};
 	for (int i = 0; names[i]; i++)
 		if (strcmp(n, names[i]) == 0)
 			return true;
@@ -587,6 +590,11 @@ static ex_aggkind agg_kind(const char *n)
 	if (strcmp(n, "bool_or") == 0) return EX_AGG_BOOL_OR;
 	if (strcmp(n, "string_agg") == 0) return EX_AGG_STRING_AGG;
 	if (strcmp(n, "array_agg") == 0) return EX_AGG_ARRAY_AGG;
+	if (strcmp(n, "variance") == 0 || strcmp(n, "var_samp") == 0) return EX_AGG_VAR_SAMP;
+	if (strcmp(n, "var_pop") == 0) return EX_AGG_VAR_POP;
+	if (strcmp(n, "stddev") == 0 || strcmp(n, "stddev_samp") == 0) return EX_AGG_STDDEV_SAMP;
+	if (strcmp(n, "stddev_pop") == 0) return EX_AGG_STDDEV_POP;
+	if (strcmp(n, "corr") == 0 || strncmp(n, "covar_", 6) == 0 || strncmp(n, "regr_", 5) == 0) return EX_AGG_REGR;
 	if (strcmp(n, "row_number") == 0) return EX_WIN_ROW_NUMBER;
 	if (strcmp(n, "rank") == 0) return EX_WIN_RANK;
 	if (strcmp(n, "dense_rank") == 0) return EX_WIN_DENSE_RANK;
@@ -926,6 +934,79 @@ static cm_status bind_agg(pl_binder *b, pl_scope *sc, const PgQuery__FuncCall *f
 	sc->aggs[sc->naggs] = d;
 	*out = placeholder(b, PH_AGG, sc->naggs, d.result, fc->location);
 	sc->naggs++;
+	return CM_OK;
+}
+
+/* Run time of GROUPING(a, b, ...): args are the grouping columns (after the
+ * aggregate rewrite: columns 0..ngroups-1 of the Aggregate's output) and, last,
+ * the grouping-set mask column (bit k set: group key k is not in the set).
+ * The first argument is the most significant bit of the result. */
+static cm_status grouping_eval(sem_ctx *ctx, const sem_expr *e, const sem_datum *args, sem_datum *out, cm_error *err)
+{
+	(void) ctx;
+	int n = e->u.ext.nargs - 1;
+	int64_t mask = args[n].isnull ? 0 : args[n].v.i, r = 0;
+	for (int i = 0; i < n; i++) {
+		const sem_expr *a = e->u.ext.args[i];
+		if (a->kind != SEM_EXPR_COLUMN || a->u.colno >= 64) {
+			cm_error_set(err, CM_E_GROUPING_ERROR,
+						 "arguments to GROUPING must be grouping expressions of the associated query level");
+			return errat(err, a->location);
+		}
+		r = (r << 1) | ((mask >> a->u.colno) & 1);
+	}
+	memset(out, 0, sizeof *out);
+	out->v.i = r;
+	return CM_OK;
+}
+
+/* Index of the grouping-set mask pseudo-aggregate of the scope (added once). */
+static int gset_id_agg(pl_binder *b, pl_scope *sc)
+{
+	for (int i = 0; i < sc->naggs; i++)
+		if (sc->aggs[i].kind == EX_AGG_GSET_ID)
+			return i;
+	if (sc->naggs == sc->capaggs) {
+		int nc = sc->capaggs ? sc->capaggs * 2 : 8;
+		ex_aggdesc *na = cm_new_array(b->arena, ex_aggdesc, nc);
+		if (sc->naggs)
+			memcpy(na, sc->aggs, sizeof(ex_aggdesc) * (size_t) sc->naggs);
+		sc->aggs = na;
+		sc->capaggs = nc;
+	}
+	ex_aggdesc *d = &sc->aggs[sc->naggs];
+	memset(d, 0, sizeof *d);
+	d->kind = EX_AGG_GSET_ID;
+	d->name = "grouping";
+	d->result = (sem_type){SEM_INT4OID, -1};
+	d->argtype = (sem_type){0, -1};
+	return sc->naggs++;
+}
+
+cm_status pl_q_grouping(pl_binder *b, const PgQuery__GroupingFunc *gf, sem_expr **out, cm_error *err)
+{
+	pl_scope *sc = b->scope;
+	if (!sc || (sc->ek != EK_TARGET && sc->ek != EK_HAVING && sc->ek != EK_ORDER)) {
+		cm_error_set(err, CM_E_GROUPING_ERROR, "grouping operations are not allowed in %s",
+					 sc ? ek_name(sc->ek) : "this context");
+		return errat(err, gf->location);
+	}
+	int n = (int) gf->n_args;
+	if (n > 31) {
+		cm_error_set(err, "54023" /* too_many_arguments */, "GROUPING must have fewer than 32 arguments");
+		return errat(err, gf->location);
+	}
+	sem_expr **args = cm_new_array(b->arena, sem_expr *, n + 1);
+	for (int i = 0; i < n; i++)
+		if (bind_in(b, sc, sc->ek, gf->args[i], &args[i], err) != CM_OK)
+			return CM_ERROR;
+	int idx = gset_id_agg(b, sc);
+	args[n] = placeholder(b, PH_AGG, idx, (sem_type){SEM_INT4OID, -1}, gf->location);
+	sem_expr *e = sem_expr_new(b->arena, SEM_EXPR_EXTERN, (sem_type){SEM_INT4OID, -1}, gf->location);
+	e->u.ext.fn = grouping_eval;
+	e->u.ext.nargs = n + 1;
+	e->u.ext.args = args;
+	*out = e;
 	return CM_OK;
 }
 
@@ -1768,6 +1849,21 @@ static sem_expr *agg_rewrite_fn(pl_binder *b, sem_expr *e, void *arg, cm_error *
 	for (int k = 0; k < rw->ngroups; k++)
 		if (expr_equal(e, rw->groups[k]))
 			return sem_expr_column(b->arena, k, e->type, e->location);
+	if (e->kind == SEM_EXPR_EXTERN && e->u.ext.fn == grouping_eval) {
+		for (int i = 0; i + 1 < e->u.ext.nargs; i++) {
+			bool found = false;
+			for (int k = 0; k < rw->ngroups && !found; k++)
+				found = expr_equal(e->u.ext.args[i], rw->groups[k]);
+			if (!found) {
+				cm_error_set(err, CM_E_GROUPING_ERROR,
+							 "arguments to GROUPING must be grouping expressions of the associated query level");
+				errat(err, e->u.ext.args[i]->location);
+				*failed = true;
+				return e;
+			}
+		}
+		return NULL;
+	}
 	if (e->kind == SEM_EXPR_EXTERN && !e->u.ext.fn) {
 		pl_ph *ph = e->u.ext.arg;
 		if (ph->kind == PH_AGG)
@@ -1842,6 +1938,187 @@ static bool is_int_const(const PgQuery__Node *n, int *v)
 		return true;
 	}
 	return false;
+}
+
+/* ---- GROUP BY items and grouping sets ---- */
+
+typedef struct gb_ctx {
+	pl_scope *sc;
+	sem_expr **targets;
+	const char **tnames;
+	int nt;
+	sem_expr **groups;		/* distinct group key expressions */
+	int ng, cap;
+} gb_ctx;
+
+typedef struct gs_list {
+	uint64_t *v;			/* key masks (bit k: groups[k] is in the set) */
+	int n, cap;
+} gs_list;
+
+static void gs_push(pl_binder *b, gs_list *l, uint64_t m)
+{
+	if (l->n == l->cap) {
+		int nc = l->cap ? l->cap * 2 : 8;
+		uint64_t *nv = cm_new_array(b->arena, uint64_t, nc);
+		if (l->n)
+			memcpy(nv, l->v, sizeof(uint64_t) * (size_t) l->n);
+		l->v = nv;
+		l->cap = nc;
+	}
+	l->v[l->n++] = m;
+}
+
+static cm_status errat(cm_error *err, int loc);
+static cm_status lookup(pl_binder *b, pl_scope *sc, const char *const *names, int n, int loc, sem_expr **out,
+						bool *found, cm_error *err);
+
+/* Bind one GROUP BY expression (output-column position, output-column name or
+ * expression, PostgreSQL's findTargetlistEntrySQL92 rules) and return its
+ * index among the distinct group keys. */
+static cm_status gb_key(pl_binder *b, gb_ctx *gb, const PgQuery__Node *g, int *k, cm_error *err)
+{
+	sem_expr *e = NULL;
+	int pos;
+	if (is_int_const(g, &pos)) {
+		if (pos < 1 || pos > gb->nt) {
+			cm_error_set(err, CM_E_INVALID_COLUMN_REFERENCE, "GROUP BY position %d is not in select list", pos);
+			return errat(err, g->a_const->location);
+		}
+		e = gb->targets[pos - 1];
+	} else if (g->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && g->column_ref->n_fields == 1 &&
+			   node_str(g->column_ref->fields[0])) {
+		const char *nm = node_str(g->column_ref->fields[0]);
+		bool found;
+		const char *names[1] = {nm};
+		if (lookup(b, gb->sc, names, 1, g->column_ref->location, &e, &found, err) != CM_OK)
+			return CM_ERROR;
+		if (!found) {
+			for (int t = 0; t < gb->nt && !e; t++)
+				if (strcmp(gb->tnames[t], nm) == 0)
+					e = gb->targets[t];
+		}
+	}
+	if (!e && bind_in(b, gb->sc, EK_GROUP, g, &e, err) != CM_OK)
+		return CM_ERROR;
+	for (int i = 0; i < gb->ng; i++)
+		if (expr_equal(gb->groups[i], e)) {
+			*k = i;
+			return CM_OK;
+		}
+	if (gb->ng >= 64)
+		return cm_error_set(err, CM_E_PROGRAM_LIMIT_EXCEEDED, "too many GROUP BY expressions (pgkv allows 64)");
+	if (gb->ng == gb->cap) {
+		int nc = gb->cap ? gb->cap * 2 : 8;
+		sem_expr **ng = cm_new_array(b->arena, sem_expr *, nc + 1);
+		if (gb->ng)
+			memcpy(ng, gb->groups, sizeof(sem_expr *) * (size_t) gb->ng);
+		gb->groups = ng;
+		gb->cap = nc;
+	}
+	gb->groups[gb->ng] = e;
+	*k = gb->ng++;
+	return CM_OK;
+}
+
+/* Mask of one element of ROLLUP/CUBE/a set list: an expression, or an
+ * implicit row (a, b) / parenthesised list meaning those keys together. */
+static cm_status gs_elem_mask(pl_binder *b, gb_ctx *gb, const PgQuery__Node *n, uint64_t *m, cm_error *err)
+{
+	*m = 0;
+	PgQuery__Node **items = NULL;
+	size_t ni = 0;
+	if (n->node_case == PG_QUERY__NODE__NODE_ROW_EXPR &&
+		n->row_expr->row_format != PG_QUERY__COERCION_FORM__COERCE_EXPLICIT_CALL) {
+		items = n->row_expr->args;
+		ni = n->row_expr->n_args;
+	} else if (n->node_case == PG_QUERY__NODE__NODE_GROUPING_SET &&
+			   (n->grouping_set->kind == PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_SIMPLE ||
+				n->grouping_set->kind == PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_EMPTY)) {
+		items = n->grouping_set->content;
+		ni = n->grouping_set->n_content;
+	} else {
+		int k;
+		if (gb_key(b, gb, n, &k, err) != CM_OK)
+			return CM_ERROR;
+		*m = UINT64_C(1) << k;
+		return CM_OK;
+	}
+	for (size_t i = 0; i < ni; i++) {
+		uint64_t x;
+		if (gs_elem_mask(b, gb, items[i], &x, err) != CM_OK)
+			return CM_ERROR;
+		*m |= x;
+	}
+	return CM_OK;
+}
+
+/* The grouping sets one GROUP BY item stands for (parse_agg.c's
+ * expand_grouping_sets, without its reordering). */
+static cm_status gs_item(pl_binder *b, gb_ctx *gb, const PgQuery__Node *n, int depth, gs_list *out, cm_error *err)
+{
+	if (n->node_case != PG_QUERY__NODE__NODE_GROUPING_SET) {
+		uint64_t m;
+		if (gs_elem_mask(b, gb, n, &m, err) != CM_OK)
+			return CM_ERROR;
+		gs_push(b, out, m);
+		return CM_OK;
+	}
+	const PgQuery__GroupingSet *gs = n->grouping_set;
+	int nc = (int) gs->n_content;
+	uint64_t *el = cm_new_array(b->arena, uint64_t, nc + 1);
+	switch (gs->kind) {
+	case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_EMPTY:
+		gs_push(b, out, 0);
+		return CM_OK;
+	case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_SIMPLE: {
+		uint64_t m;
+		if (gs_elem_mask(b, gb, n, &m, err) != CM_OK)
+			return CM_ERROR;
+		gs_push(b, out, m);
+		return CM_OK;
+	}
+	case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_ROLLUP:
+		for (int i = 0; i < nc; i++)
+			if (gs_elem_mask(b, gb, gs->content[i], &el[i], err) != CM_OK)
+				return CM_ERROR;
+		for (int len = nc; len >= 0; len--) {
+			uint64_t m = 0;
+			for (int i = 0; i < len; i++)
+				m |= el[i];
+			gs_push(b, out, m);
+		}
+		return CM_OK;
+	case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_CUBE:
+		if (nc > 12) {
+			cm_error_set(err, CM_E_PROGRAM_LIMIT_EXCEEDED, "CUBE is limited to 12 elements");
+			return errat(err, gs->location);
+		}
+		for (int i = 0; i < nc; i++)
+			if (gs_elem_mask(b, gb, gs->content[i], &el[i], err) != CM_OK)
+				return CM_ERROR;
+		/* every subset, largest first: (a,b), (a), (b), () */
+		for (int sz = nc; sz >= 0; sz--)
+			for (uint32_t sub = (1u << nc); sub-- > 0;) {
+				if (__builtin_popcount(sub) != sz)
+					continue;
+				uint64_t m = 0;
+				for (int i = 0; i < nc; i++)
+					if (sub & (1u << (nc - 1 - i)))
+						m |= el[i];
+				gs_push(b, out, m);
+			}
+		return CM_OK;
+	case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_SETS:
+		/* each element is a set (an expression, a row of keys, ()), or a
+		 * ROLLUP / CUBE / nested GROUPING SETS whose sets are taken as they are */
+		for (int i = 0; i < nc; i++)
+			if (gs_item(b, gb, gs->content[i], depth + 1, out, err) != CM_OK)
+				return CM_ERROR;
+		return CM_OK;
+	default:
+		return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "this kind of grouping set is not supported");
+	}
 }
 
 static bool same_window(const pl_wininfo *a, const pl_wininfo *b)
@@ -1983,48 +2260,57 @@ static cm_status plan_simple(pl_binder *b, pl_scope *sc, const PgQuery__SelectSt
 			return CM_ERROR;
 		tnames[nt++] = rt->name && rt->name[0] ? rt->name : pl_figure_colname(v);
 	}
-	/* GROUP BY */
+	/* GROUP BY: plain items, or grouping sets (ROLLUP / CUBE / GROUPING SETS,
+	 * expanded into a list of key masks) */
 	int ng = 0;
 	bool empty_group = false;
-	sem_expr **groups = cm_new_array(b->arena, sem_expr *, s->n_group_clause + 1);
+	gb_ctx gb = {sc, targets, tnames, nt, NULL, 0, 0};
+	bool has_sets = false;
 	for (size_t i = 0; i < s->n_group_clause; i++) {
 		const PgQuery__Node *g = s->group_clause[i];
-		sem_expr *e = NULL;
-		int pos;
-		if (g->node_case == PG_QUERY__NODE__NODE_GROUPING_SET) {
-			if (g->grouping_set->kind == PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_EMPTY && g->grouping_set->n_content == 0) {
+		if (g->node_case == PG_QUERY__NODE__NODE_GROUPING_SET &&
+			!(g->grouping_set->kind == PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_EMPTY && g->grouping_set->n_content == 0))
+			has_sets = true;
+	}
+	gs_list sets = {NULL, 0, 0};
+	if (has_sets) {
+		gs_push(b, &sets, 0);
+		for (size_t i = 0; i < s->n_group_clause; i++) {
+			gs_list item = {NULL, 0, 0}, prod = {NULL, 0, 0};
+			if (gs_item(b, &gb, s->group_clause[i], 0, &item, err) != CM_OK)
+				return CM_ERROR;
+			for (int x = 0; x < sets.n; x++)
+				for (int y = 0; y < item.n; y++)
+					gs_push(b, &prod, sets.v[x] | item.v[y]);
+			sets = prod;
+			if (sets.n > 4096)
+				return cm_error_set(err, "54001" /* statement_too_complex */, "too many grouping sets present (maximum 4096)");
+		}
+		if (s->group_distinct) {
+			int k = 0;
+			for (int x = 0; x < sets.n; x++) {
+				bool dup = false;
+				for (int y = 0; y < k && !dup; y++)
+					dup = sets.v[y] == sets.v[x];
+				if (!dup)
+					sets.v[k++] = sets.v[x];
+			}
+			sets.n = k;
+		}
+	} else {
+		for (size_t i = 0; i < s->n_group_clause; i++) {
+			const PgQuery__Node *g = s->group_clause[i];
+			if (g->node_case == PG_QUERY__NODE__NODE_GROUPING_SET) {
 				empty_group = true;	/* GROUP BY (): one group */
 				continue;
 			}
-			return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "GROUPING SETS, ROLLUP and CUBE are not supported yet");
-		}
-		if (is_int_const(g, &pos)) {
-			if (pos < 1 || pos > nt) {
-				cm_error_set(err, CM_E_INVALID_COLUMN_REFERENCE, "GROUP BY position %d is not in select list", pos);
-				return errat(err, g->a_const->location);
-			}
-			e = targets[pos - 1];
-		} else if (g->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && g->column_ref->n_fields == 1 &&
-				   node_str(g->column_ref->fields[0])) {
-			const char *nm = node_str(g->column_ref->fields[0]);
-			bool found;
-			const char *names[1] = {nm};
-			if (lookup(b, sc, names, 1, g->column_ref->location, &e, &found, err) != CM_OK)
+			int k;
+			if (gb_key(b, &gb, g, &k, err) != CM_OK)
 				return CM_ERROR;
-			if (!found) {
-				for (int t = 0; t < nt && !e; t++)
-					if (strcmp(tnames[t], nm) == 0)
-						e = targets[t];
-			}
 		}
-		if (!e && bind_in(b, sc, EK_GROUP, g, &e, err) != CM_OK)
-			return CM_ERROR;
-		bool dup = false;
-		for (int k = 0; k < ng && !dup; k++)
-			dup = expr_equal(groups[k], e);
-		if (!dup)
-			groups[ng++] = e;
 	}
+	ng = gb.ng;
+	sem_expr **groups = gb.groups ? gb.groups : cm_new_array(b->arena, sem_expr *, 1);
 	for (int k = 0; k < ng; k++) {
 		if (groups[k]->kind == SEM_EXPR_EXTERN && !groups[k]->u.ext.fn) {
 			cm_error_set(err, CM_E_GROUPING_ERROR, "aggregate functions are not allowed in GROUP BY");
@@ -2134,7 +2420,7 @@ static cm_status plan_simple(pl_binder *b, pl_scope *sc, const PgQuery__SelectSt
 		f->pred = where;
 		node = f;
 	}
-	if (sc->naggs > 0 || ng > 0 || having || empty_group) {
+	if (sc->naggs > 0 || ng > 0 || having || empty_group || has_sets) {
 		pl_node *a = new_node(b, PL_AGG, ng + sc->naggs);
 		a->left = node;
 		a->n = ng;
@@ -2145,6 +2431,38 @@ static cm_status plan_simple(pl_binder *b, pl_scope *sc, const PgQuery__SelectSt
 			a->types[k] = groups[k]->type;
 		for (int i = 0; i < sc->naggs; i++)
 			a->types[ng + i] = sc->aggs[i].result;
+		if (has_sets) {
+			/* Grouping sets: an Aggregate without plain keys whose first ng
+			 * "aggregates" are the keys (EX_AGG_GSET_KEY, NULL outside their
+			 * sets) and one carries the set list (EX_AGG_GSET_ID); the output
+			 * layout stays keys ++ aggregates.  Having no plain keys keeps
+			 * filters on key columns above it (they must see the NULLs) and
+			 * keeps it in the gateway. */
+			int idx = gset_id_agg(b, sc);
+			ex_aggdesc *all = cm_new_array(b->arena, ex_aggdesc, ng + sc->naggs);
+			for (int k = 0; k < ng; k++) {
+				all[k].kind = EX_AGG_GSET_KEY;
+				all[k].name = "grouping key";
+				all[k].nargs = 1;
+				all[k].args = &groups[k];
+				all[k].argtype = groups[k]->type;
+				all[k].result = groups[k]->type;
+			}
+			memcpy(all + ng, sc->aggs, sizeof(ex_aggdesc) * (size_t) sc->naggs);
+			all[ng + idx].ngsets = sets.n;
+			all[ng + idx].gsets = sets.v;
+			all[ng + idx].nargs = 0;
+			a->ncols = ng + sc->naggs;
+			a->types = cm_new_array(b->arena, sem_type, a->ncols);
+			for (int k = 0; k < ng; k++)
+				a->types[k] = groups[k]->type;
+			for (int i = 0; i < sc->naggs; i++)
+				a->types[ng + i] = sc->aggs[i].result;
+			a->n = 0;
+			a->exprs = NULL;
+			a->naggs = ng + sc->naggs;
+			a->aggs = all;
+		}
 		node = a;
 		agg_rw rw = {ng, groups, colnames, fr.width};
 		bool failed = false;

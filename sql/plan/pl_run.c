@@ -139,7 +139,7 @@ static cm_status build_node(build_ctx *bc, pl_node *n, ex_op **out, cm_error *er
 		pl_scanspec *sp = pl_scan_spec(n->scan);
 		if (!sp)
 			return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "FOR UPDATE/SHARE needs a stored table");
-		*out = pl_lockrows_new(st, l, sp->ref, sp->ref->nvis, n->pred, n->nkeys);
+		*out = pl_lockrows_new(st, l, sp->ref, sp->ref->nvis, n->pred, n->nkeys, n->n);
 		return CM_OK;
 	}
 	case PL_WORKTABLE:

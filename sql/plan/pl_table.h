@@ -126,13 +126,18 @@ void pl_row_to_visible(const pl_tabref *ref, const sem_datum *row, sem_datum *vi
 
 /* LockRows: lock the rows of child (ctid at column ctid_col) at their
  * latest version, drop rows deleted meanwhile, replace changed rows and
- * re-check pred on them.  wait: 0 block, 1 NOWAIT, 2 SKIP LOCKED. */
-ex_op *pl_lockrows_new(ex_state *st, ex_op *child, const pl_tabref *ref, int ctid_col, sem_expr *pred, int wait);
+ * re-check pred on them.  wait: 0 block, 1 NOWAIT, 2 SKIP LOCKED;
+ * strength: 1 FOR [KEY] SHARE (shared locks), 2 FOR [NO KEY] UPDATE. */
+ex_op *pl_lockrows_new(ex_state *st, ex_op *child, const pl_tabref *ref, int ctid_col, sem_expr *pred, int wait,
+					   int strength);
 /* Lock record keys of handles (READ COMMITTED: retried at a newer
  * for_update_ts after a write conflict); res[i] = the row as this
  * transaction now sees it. */
 CM_MUST_CHECK cm_status pl_lock_rows(cm_arena *a, pl_env *env, const cat_table *t, const int64_t *handles, int n,
 									 int wait, kv_value *res, cm_error *err);
+/* The same with shared locks when shared (FOR SHARE / FOR KEY SHARE). */
+CM_MUST_CHECK cm_status pl_lock_rows_mode(cm_arena *a, pl_env *env, const cat_table *t, const int64_t *handles,
+										  int n, int wait, bool shared, kv_value *res, cm_error *err);
 
 /* [copr] The access path choose_access() would take for a Filter on pred
  * over sp (sp->acc stays FULL when none applies). */

@@ -12,6 +12,7 @@
 #include "sql/sem/sem_builtins.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -566,6 +567,97 @@ static cm_status bytea_cat(ARGS)
 
 /* ---- the tables --------------------------------------------------------------------- */
 
+/* ---- width_bucket ---------------------------------------------------------------------- */
+
+#define E_WIDTH_BUCKET "2201G"	/* invalid_argument_for_width_bucket_function */
+
+static cm_status wb_result(int64_t r, sem_datum *out, cm_error *err)
+{
+	if (r > INT32_MAX)
+		return cm_error_set(err, CM_E_NUMERIC_VALUE_OUT_OF_RANGE, "integer out of range");
+	out->isnull = false;
+	out->v.i = r;
+	return CM_OK;
+}
+
+/* width_bucket(operand, low, high, count) for float8, as PostgreSQL 15 */
+static cm_status f8_width_bucket(ARGS)
+{
+	(void) ctx; (void) nargs;
+	double op = args[0].v.f, b1 = args[1].v.f, b2 = args[2].v.f;
+	int64_t count = args[3].v.i, r;
+	if (count <= 0)
+		return cm_error_set(err, E_WIDTH_BUCKET, "count must be greater than zero");
+	if (isnan(op) || isnan(b1) || isnan(b2))
+		return cm_error_set(err, E_WIDTH_BUCKET, "operand, lower bound, and upper bound cannot be NaN");
+	if (isinf(b1) || isinf(b2))
+		return cm_error_set(err, E_WIDTH_BUCKET, "lower and upper bounds must be finite");
+	if (b1 < b2) {
+		if (op < b1)
+			r = 0;
+		else if (op >= b2)
+			r = count + 1;
+		else {
+			double q = !isinf(b2 - b1) ? ((op - b1) * (double) count) / (b2 - b1)
+									   : ((op / 4 - b1 / 4) * (double) count) / (b2 / 4 - b1 / 4);
+			r = (int64_t) q;
+			if (r >= count)
+				r = count - 1;
+			r++;
+		}
+	} else if (b1 > b2) {
+		if (op > b1)
+			r = 0;
+		else if (op <= b2)
+			r = count + 1;
+		else {
+			double q = !isinf(b1 - b2) ? ((b1 - op) * (double) count) / (b1 - b2)
+									   : ((b1 / 4 - op / 4) * (double) count) / (b1 / 4 - b2 / 4);
+			r = (int64_t) q;
+			if (r >= count)
+				r = count - 1;
+			r++;
+		}
+	} else
+		return cm_error_set(err, E_WIDTH_BUCKET, "lower bound cannot equal upper bound");
+	return wb_result(r, out, err);
+}
+
+static cm_status num_width_bucket(ARGS)
+{
+	(void) nargs;
+	const sem_numeric *op = args[0].v.num, *b1 = args[1].v.num, *b2 = args[2].v.num;
+	int64_t count = args[3].v.i, r;
+	if (count <= 0)
+		return cm_error_set(err, E_WIDTH_BUCKET, "count must be greater than zero");
+	if (sem_num_is_nan(op) || sem_num_is_nan(b1) || sem_num_is_nan(b2))
+		return cm_error_set(err, E_WIDTH_BUCKET, "operand, lower bound, and upper bound cannot be NaN");
+	if (sem_num_is_inf(b1) || sem_num_is_inf(b2))
+		return cm_error_set(err, E_WIDTH_BUCKET, "lower and upper bounds must be finite");
+	int c = sem_num_cmp(b1, b2);
+	if (c == 0)
+		return cm_error_set(err, E_WIDTH_BUCKET, "lower bound cannot equal upper bound");
+	if (c < 0 ? sem_num_cmp(op, b1) < 0 : sem_num_cmp(op, b1) > 0)
+		r = 0;
+	else if (c < 0 ? sem_num_cmp(op, b2) >= 0 : sem_num_cmp(op, b2) <= 0)
+		r = count + 1;
+	else {
+		cm_arena *a = ctx->arena;
+		sem_numeric *num = c < 0 ? sem_num_sub(a, op, b1) : sem_num_sub(a, b1, op);
+		sem_numeric *den = c < 0 ? sem_num_sub(a, b2, b1) : sem_num_sub(a, b1, b2);
+		sem_numeric *q;
+		num = sem_num_mul(a, num, sem_num_from_int(a, count));
+		if (sem_num_div_trunc(a, num, den, &q, err) != CM_OK ||
+			sem_num_to_int(q, INT64_MIN, INT64_MAX, "bigint", &r, err) != CM_OK)
+			return CM_ERROR;
+		if (r >= count)
+			r = count - 1;
+		r++;
+	}
+	return wb_result(r, out, err);
+}
+
+
 #define I2 SEM_INT2OID
 #define I4 SEM_INT4OID
 #define I8 SEM_INT8OID
@@ -617,6 +709,8 @@ static const sem_builtin core[] = {
 	{"lcm", 2, {I4, I4}, I4, S, i4_lcm}, {"lcm", 2, {I8, I8}, I8, S, i8_lcm}, {"lcm", 2, {NU, NU}, NU, S, n_lcm},
 	{"to_hex", 1, {I4}, TX, S, to_hex32}, {"to_hex", 1, {I8}, TX, S, to_hex},
 	{"factorial", 1, {I8}, NU, S, i8_factorial},
+	{"width_bucket", 4, {F8, F8, F8, I4}, I4, S, f8_width_bucket},
+	{"width_bucket", 4, {NU, NU, NU, I4}, I4, S, num_width_bucket},
 	/* integer comparisons, all pairs */
 	CMP6(I2, I2, int, P), CMP6(I2, I4, int, P), CMP6(I2, I8, int, P), CMP6(I4, I2, int, P), CMP6(I4, I4, int, P),
 	CMP6(I4, I8, int, P), CMP6(I8, I2, int, P), CMP6(I8, I4, int, P), CMP6(I8, I8, int, P),
@@ -669,4 +763,6 @@ void sem_register_core_builtins(void)
 	sem_register_builtins(core, sizeof core / sizeof core[0]);
 	sem_register_str_builtins();
 	sem_register_sys_builtins();
+	sem_register_bytea_builtins();
+	sem_register_arr_builtins();
 }

@@ -4,7 +4,8 @@
  * sem_builtins.c holds the number, bool, bytea and uuid operators and the
  * math functions; sem_strfuncs.c the string functions and LIKE;
  * sem_sysfuncs.c the session/system functions (version(), current_user,
- * pg_sleep ...).  sem_register_core_builtins() registers all of them and is
+ * pg_sleep ...); sem_bytea.c encode/decode/sha*; sem_arrfuncs.c the array
+ * functions beyond sem_array.c.  sem_register_core_builtins() registers all of them and is
  * called once by sem_func_init().
  *
  * Exported:
@@ -25,6 +26,8 @@ void sem_register_core_builtins(void);
 /* tables contributed by the other core files */
 void sem_register_str_builtins(void);
 void sem_register_sys_builtins(void);
+void sem_register_bytea_builtins(void);	/* sem_bytea.c: encode/decode, sha2 */
+void sem_register_arr_builtins(void);	/* sem_arrfuncs.c: array functions and operators */
 
 /* Three-way compare of two non-NULL values of type oid.  Date/time types are
  * routed to sem_dt_compare(). */

@@ -328,36 +328,34 @@ static const char *const reserved_kw[] = {
 	"xmlroot", "xmlserialize", "xmltable",
 };
 
-static cm_status f_quote_ident(ARGS)
+void sem_quote_ident(const char *s, size_t n, cm_buf *b)
 {
-	const char *s = args[0].v.s.p;
-	size_t n = args[0].v.s.len;
 	bool safe = n > 0 && ((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_');
 	for (size_t i = 0; safe && i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			safe = false;
+	for (size_t i = 0; safe && i < sizeof reserved_kw / sizeof reserved_kw[0]; i++)
+		if (strlen(reserved_kw[i]) == n && memcmp(s, reserved_kw[i], n) == 0)
+			safe = false;
 	if (safe) {
-		char *w = cstr(ctx, &args[0]);
-		for (size_t i = 0; i < sizeof reserved_kw / sizeof reserved_kw[0]; i++)
-			if (strcmp(w, reserved_kw[i]) == 0) {
-				safe = false;
-				break;
-			}
+		cm_buf_append(b, s, n);
+		return;
 	}
-	if (safe) {
-		*out = args[0];
-		return CM_OK;
-	}
-	cm_buf b;
-	cm_buf_init(&b);
-	cm_buf_putc(&b, '"');
+	cm_buf_putc(b, '"');
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '"')
-			cm_buf_putc(&b, '"');
-		cm_buf_putc(&b, s[i]);
+			cm_buf_putc(b, '"');
+		cm_buf_putc(b, s[i]);
 	}
-	cm_buf_putc(&b, '"');
-	sem_set_str(ctx->arena, out, b.data, b.len);
+	cm_buf_putc(b, '"');
+}
+
+static cm_status f_quote_ident(ARGS)
+{
+	cm_buf b;
+	cm_buf_init(&b);
+	sem_quote_ident(args[0].v.s.p, args[0].v.s.len, &b);
+	sem_set_str(ctx->arena, out, b.data ? b.data : "", b.len);
 	cm_buf_free(&b);
 	return CM_OK;
 }

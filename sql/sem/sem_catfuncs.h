@@ -92,6 +92,10 @@ void sem_reg_out(sem_ctx *ctx, sem_oid regtype, const sem_datum *d, cm_buf *out)
 CM_MUST_CHECK cm_status sem_regex_match(const char *p, size_t plen, const char *s, size_t slen, bool icase,
 										bool *match, cm_error *err);
 
+/* quote_ident(): s[0..n) appended to b, double-quoted unless it is a
+ * lower-case identifier that is not a reserved keyword. */
+void sem_quote_ident(const char *s, size_t n, cm_buf *b);
+
 /* True if name is a set-returning built-in (generate_series, unnest or a
  * SEM_FN_SETOF row): the planner makes it a row source. */
 bool sem_func_returns_set(const char *name);

@@ -26,6 +26,7 @@
 #include "sql/sem/sem_datetime.h"
 #include "sql/sem/sem_dt_internal.h"
 #include "sql/sem/sem_func.h"
+#include "sql/sem/sem_io.h"
 #include "sql/sem/sem_numeric.h"
 
 #define ARGS sem_ctx *ctx, int nargs, const sem_datum *args, sem_datum *out, cm_error *err
@@ -1368,6 +1369,143 @@ static cm_status fn_timezone_iv_ts(ARGS)
 #define ST (SEM_FN_STRICT | SEM_FN_STABLE)
 #define VO (SEM_FN_STRICT | SEM_FN_VOLATILE)
 
+/* ---- timeofday, date_bin, OVERLAPS -------------------------------------------------- */
+
+static cm_status ret_b(sem_datum *out, bool v)
+{
+	out->isnull = false;
+	out->v.b = v;
+	return CM_OK;
+}
+
+/* timeofday(): the wall clock as text, 'Mon Jan 06 12:34:56.123456 2025 UTC' */
+static cm_status fn_timeofday(ARGS)
+{
+	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char *const mons[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+									   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	(void) nargs; (void) args; (void) err;
+	dt_tm tm;
+	dt_tstz2tm(sem_dt_now_us(), ctz(ctx), &tm);
+	int wd = dt_j2day(dt_date2j(tm.year, tm.mon, tm.mday));
+	char zone[16];
+	if (tm.abbrev)
+		snprintf(zone, sizeof zone, "%s", tm.abbrev);
+	else
+		dt_offset_zone_name(tm.gmtoff, zone, sizeof zone);
+	char buf[96];
+	int k = snprintf(buf, sizeof buf, "%s %s %02d %02d:%02d:%02d.%06d %d %s", days[wd], mons[tm.mon - 1], tm.mday,
+					 tm.hour, tm.min, tm.sec, (int) tm.usec, tm.year, zone);
+	sem_set_str(ctx->arena, out, buf, (size_t) k);
+	return CM_OK;
+}
+
+/* date_bin(stride, source, origin) for timestamp and timestamptz (UTC
+ * arithmetic, so the same code serves both) */
+static cm_status fn_date_bin(ARGS)
+{
+	(void) ctx; (void) nargs;
+	const sem_datum *iv = &args[0];
+	int64_t ts = args[1].v.i, origin = args[2].v.i, stride, diff;
+	if (!dt_ts_finite(ts))
+		return ret_i(out, ts);
+	if (!dt_ts_finite(origin))
+		return cm_error_set(err, CM_E_DATETIME_FIELD_OVERFLOW, "origin out of range");
+	if (iv->v.iv.month != 0)
+		return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED,
+							"timestamps cannot be binned into intervals containing months or years");
+	if (__builtin_mul_overflow((int64_t) iv->v.iv.day, DT_USECS_PER_DAY, &stride) ||
+		__builtin_add_overflow(stride, iv->v.iv.time, &stride))
+		return cm_error_set(err, CM_E_DATETIME_FIELD_OVERFLOW, "interval out of range");
+	if (stride <= 0)
+		return cm_error_set(err, CM_E_DATETIME_FIELD_OVERFLOW, "stride must be greater than zero");
+	if (__builtin_sub_overflow(ts, origin, &diff))
+		return cm_error_set(err, CM_E_DATETIME_FIELD_OVERFLOW, "interval out of range");
+	int64_t delta = diff - diff % stride, r;
+	if (diff < 0 && diff % stride != 0)
+		delta -= stride;	/* round towards -infinity */
+	if (__builtin_add_overflow(origin, delta, &r) || !dt_ts_valid(r))
+		return cm_error_set(err, CM_E_DATETIME_FIELD_OVERFLOW, "timestamp out of range");
+	return ret_i(out, r);
+}
+
+/* (s1, e1) OVERLAPS (s2, e2) over comparable int64 values (PostgreSQL's
+ * overlaps_timestamp, NULL rules included).  kind: 0 all four points,
+ * bit 1: e1 is an interval, bit 2: e2 is an interval; the end point is
+ * then start + interval.  Points are timestamps (tz: timestamptz) or times. */
+static cm_status overlaps_common(sem_ctx *ctx, const sem_datum *args, sem_datum *out, cm_error *err, sem_oid t,
+								 int kind)
+{
+	sem_datum p[4];
+	memcpy(p, args, sizeof p);
+	for (int side = 0; side < 2; side++) {
+		if (!(kind & (1 << side)))
+			continue;
+		sem_datum *st = &p[2 * side], *en = &p[2 * side + 1];
+		if (st->isnull || en->isnull) {
+			en->isnull = true;
+			continue;
+		}
+		int64_t r;
+		if (t == T) {
+			r = (st->v.i + en->v.iv.time % DT_USECS_PER_DAY) % DT_USECS_PER_DAY;
+			if (r < 0)
+				r += DT_USECS_PER_DAY;
+		} else if (dt_ts_pl_interval(st->v.i, en, t == TZ, ctz(ctx), &r, err) != CM_OK)
+			return CM_ERROR;
+		en->isnull = false;
+		en->v.i = r;
+	}
+	bool n1 = p[0].isnull, m1 = p[1].isnull, n2 = p[2].isnull, m2 = p[3].isnull;
+	int64_t s1 = p[0].v.i, e1 = p[1].v.i, s2 = p[2].v.i, e2 = p[3].v.i;
+	memset(out, 0, sizeof *out);
+	out->isnull = true;
+	if (n1) {
+		if (m1)
+			return CM_OK;
+		s1 = e1;
+		m1 = true;
+	} else if (!m1 && s1 > e1) {
+		int64_t x = s1; s1 = e1; e1 = x;
+	}
+	if (n2) {
+		if (m2)
+			return CM_OK;
+		s2 = e2;
+		m2 = true;
+	} else if (!m2 && s2 > e2) {
+		int64_t x = s2; s2 = e2; e2 = x;
+	}
+	if (s1 > s2) {
+		if (m2)
+			return CM_OK;
+		if (s1 < e2)
+			return ret_b(out, true);
+		if (m1)
+			return CM_OK;
+		return ret_b(out, false);
+	}
+	if (s1 < s2) {
+		if (m1)
+			return CM_OK;
+		if (s2 < e1)
+			return ret_b(out, true);
+		if (m2)
+			return CM_OK;
+		return ret_b(out, false);
+	}
+	if (m1 || m2)
+		return CM_OK;
+	return ret_b(out, true);
+}
+
+#define OVL(tag, t, kind) \
+	static cm_status fn_overlaps_##tag(ARGS) { (void) nargs; return overlaps_common(ctx, args, out, err, t, kind); }
+OVL(ts, TS, 0) OVL(ts_i1, TS, 1) OVL(ts_i2, TS, 2) OVL(ts_ii, TS, 3)
+OVL(tz, TZ, 0) OVL(tz_i1, TZ, 1) OVL(tz_i2, TZ, 2) OVL(tz_ii, TZ, 3)
+OVL(t, T, 0) OVL(t_i1, T, 1) OVL(t_i2, T, 2) OVL(t_ii, T, 3)
+#undef OVL
+
 #define CMP_ROWS(NAME, TA, TB)                                                                   \
 	{ "=", 2, { TA, TB }, BO, ST, NAME##_eq }, { "<>", 2, { TA, TB }, BO, ST, NAME##_ne },        \
 	{ "<", 2, { TA, TB }, BO, ST, NAME##_lt }, { "<=", 2, { TA, TB }, BO, ST, NAME##_le },        \
@@ -1463,6 +1601,17 @@ static const sem_builtin dt_builtins[] = {
 	{ "make_timestamp", 6, { I4, I4, I4, I4, I4, F8 }, TS, S, fn_make_timestamp },
 	{ "make_timestamptz", 6, { I4, I4, I4, I4, I4, F8 }, TZ, ST, fn_make_timestamptz },
 	{ "to_timestamp", 1, { F8 }, TZ, S, fn_to_timestamp },
+	/* timeofday, date_bin, OVERLAPS (not strict: NULL rules of their own) */
+	{ "timeofday", 0, { 0 }, TX, VO, fn_timeofday },
+	{ "date_bin", 3, { IV, TS, TS }, TS, S, fn_date_bin },
+	{ "date_bin", 3, { IV, TZ, TZ }, TZ, S, fn_date_bin },
+#define OVROWS(X, tag) \
+	{ "overlaps", 4, { X, X, X, X }, BO, 0, fn_overlaps_##tag }, \
+	{ "overlaps", 4, { X, IV, X, IV }, BO, 0, fn_overlaps_##tag##_ii }, \
+	{ "overlaps", 4, { X, IV, X, X }, BO, 0, fn_overlaps_##tag##_i1 }, \
+	{ "overlaps", 4, { X, X, X, IV }, BO, 0, fn_overlaps_##tag##_i2 }
+	OVROWS(TS, ts), OVROWS(TZ, tz), OVROWS(T, t),
+#undef OVROWS
 	/* AT TIME ZONE */
 	{ "timezone", 2, { TX, TZ }, TS, S, fn_timezone_tstz },
 	{ "timezone", 2, { TX, TS }, TZ, S, fn_timezone_ts },
@@ -1473,4 +1622,5 @@ static const sem_builtin dt_builtins[] = {
 void sem_dt_register_builtins(void)
 {
 	sem_register_builtins(dt_builtins, sizeof dt_builtins / sizeof dt_builtins[0]);
+	sem_fmt_register_builtins();	/* to_char / to_date / to_timestamp / to_number */
 }

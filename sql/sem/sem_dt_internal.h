@@ -132,4 +132,7 @@ cm_status dt_ts_pl_interval(int64_t ts, const sem_datum *iv, bool withtz, const 
 							int64_t *out, cm_error *err) CM_MUST_CHECK;
 const char *dt_type_name(sem_oid oid);
 
+/* ---- to_char / to_date / to_timestamp / to_number (sem_formatting.c) ---- */
+void sem_fmt_register_builtins(void);
+
 #endif /* PGKV_SEM_DT_INTERNAL_H */

@@ -48,7 +48,7 @@ enum {
 	SEM_ANYNONARRAYOID = 2776,	/* any non-array type (anynonarray || text) */
 };
 
-#define SEM_FUNC_MAXARGS 6
+#define SEM_FUNC_MAXARGS 7
 
 typedef cm_status (*sem_fn_impl)(sem_ctx *ctx, int nargs, const sem_datum *args,
 								 sem_datum *out, cm_error *err);

@@ -1,7 +1,9 @@
 /*
  * sem_regex.c -- POSIX-style regular expression operators and functions:
  * ~ !~ ~* !~* (text, name, bpchar against a text pattern), regexp_like,
- * regexp_match, regexp_replace and substring(text from pattern).
+ * regexp_match, regexp_matches, regexp_replace, regexp_split_to_table /
+ * _array, regexp_count, regexp_instr, regexp_substr and substring(text from
+ * pattern).
  *
  * Engine: ICU's uregex (libicu, already a dependency of sql/sem for
  * collations and time zones), over UTF-8 text without conversion (UText).
@@ -114,7 +116,10 @@ static cm_status rx_get(const char *p, size_t plen, uint32_t flags, URegularExpr
 	}
 	UErrorCode st = U_ZERO_ERROR;
 	UText ut = UTEXT_INITIALIZER;
-	utext_openUTF8(&ut, p, (int64_t) plen, &st);
+	if (plen == 0)
+		utext_openUTF8(&ut, "(?:)", 4, &st);	/* ICU rejects an empty pattern */
+	else
+		utext_openUTF8(&ut, p, (int64_t) plen, &st);
 	UParseError pe;
 	URegularExpression *re = U_SUCCESS(st) ? uregex_openUText(&ut, flags, &pe, &st) : NULL;
 	utext_close(&ut);
@@ -314,6 +319,117 @@ static cm_status f_substring_re(ARGS)
 	return first_match(ctx, &args[0], &args[1], false, false, out, err);
 }
 
+/*
+ * similar_to_escape(pattern [, escape]): translate a SQL SIMILAR TO pattern
+ * into an anchored regular expression, as PostgreSQL's similar_escape_internal
+ * does (% -> .*, _ -> ., ( -> (?:, escape-double-quote separators ->
+ * {1,1}? groups so substring() returns the middle part).
+ */
+static cm_status similar_escape(sem_ctx *ctx, const sem_datum *pat, const char *esc, size_t esclen, sem_datum *out,
+								cm_error *err)
+{
+	if (esc && esclen > 0) {
+		/* exactly one character (of any byte length) */
+		size_t clen = 1;
+		unsigned char c0 = (unsigned char) esc[0];
+		if (c0 >= 0xF0)
+			clen = 4;
+		else if (c0 >= 0xE0)
+			clen = 3;
+		else if (c0 >= 0xC0)
+			clen = 2;
+		if (clen != esclen) {
+			cm_error_set(err, CM_E_INVALID_ESCAPE_SEQUENCE, "invalid escape string");
+			cm_error_hint(err, "Escape string must be empty or one character.");
+			return CM_ERROR;
+		}
+	}
+	if (esc && esclen == 0)
+		esc = NULL;
+	cm_buf b;
+	cm_buf_init(&b);
+	cm_buf_puts(&b, "^(?:");
+	const char *p = pat->v.s.p;
+	size_t plen = pat->v.s.len;
+	bool afterescape = false, incharclass = false;
+	int nquotes = 0;
+	for (size_t i = 0; i < plen;) {
+		size_t clen = 1;
+		unsigned char c0 = (unsigned char) p[i];
+		if (c0 >= 0xF0)
+			clen = 4;
+		else if (c0 >= 0xE0)
+			clen = 3;
+		else if (c0 >= 0xC0)
+			clen = 2;
+		if (i + clen > plen)
+			clen = plen - i;
+		char pc = p[i];
+		bool is_esc = esc && clen == esclen && memcmp(p + i, esc, clen) == 0;
+		if (afterescape) {
+			if (pc == '"' && !incharclass) {
+				if (nquotes == 0)
+					cm_buf_puts(&b, "){1,1}?(");
+				else if (nquotes == 1)
+					cm_buf_puts(&b, "){1,1}(?:");
+				else {
+					cm_buf_free(&b);
+					return cm_error_set(err, "2200C" /* invalid_use_of_escape_character */,
+										"SQL regular expression may not contain more than two escape-double-quote separators");
+				}
+				nquotes++;
+			} else {
+				cm_buf_putc(&b, '\\');
+				cm_buf_append(&b, p + i, clen);
+			}
+			afterescape = false;
+		} else if (is_esc) {
+			afterescape = true;
+		} else if (incharclass) {
+			if (pc == '\\')
+				cm_buf_putc(&b, '\\');
+			cm_buf_append(&b, p + i, clen);
+			if (pc == ']')
+				incharclass = false;
+		} else if (pc == '[') {
+			cm_buf_putc(&b, '[');
+			incharclass = true;
+		} else if (pc == '%') {
+			cm_buf_puts(&b, ".*");
+		} else if (pc == '_') {
+			cm_buf_putc(&b, '.');
+		} else if (pc == '(') {
+			cm_buf_puts(&b, "(?:");
+		} else if (pc == '\\' || pc == '.' || pc == '^' || pc == '$') {
+			cm_buf_putc(&b, '\\');
+			cm_buf_putc(&b, pc);
+		} else {
+			cm_buf_append(&b, p + i, clen);
+		}
+		i += clen;
+	}
+	cm_buf_puts(&b, ")$");
+	sem_set_str(ctx->arena, out, b.data, b.len);
+	cm_buf_free(&b);
+	return CM_OK;
+}
+
+static cm_status f_similar_to_escape(ARGS)
+{
+	if (nargs > 1)
+		return similar_escape(ctx, &args[0], args[1].v.s.p, args[1].v.s.len, out, err);
+	return similar_escape(ctx, &args[0], "\\", 1, out, err);
+}
+
+/* substring(text similar pattern escape esc) = substring(text from pattern for esc) */
+static cm_status f_substring_similar(ARGS)
+{
+	sem_datum re;
+	if (similar_escape(ctx, &args[1], args[2].v.s.p, args[2].v.s.len, &re, err) != CM_OK)
+		return CM_ERROR;
+	return first_match(ctx, &args[0], &re, false, false, out, err);
+}
+
 /* Append replacement text rep with \1..\9 and \& substituted from the current match. */
 static void add_replacement(URegularExpression *re, const char *src, const sem_datum *rep, cm_buf *b)
 {
@@ -386,6 +502,213 @@ static cm_status f_regexp_replace(ARGS)
 	return CM_OK;
 }
 
+/* ---- all matches: regexp_matches, regexp_split_*, regexp_count/instr/substr --------------- */
+
+/* Every match of the pattern in s (searching from byte offset from), as
+ * byte offsets: locs[k * 2 * (1 + ng) ...] = start/end of the match, then
+ * of each group (-1: group did not participate).  global: all matches,
+ * else the first.  degenerate_ok false: skip empty matches at the very
+ * start / end or right after the previous match (regexp_split_*). */
+typedef struct rx_all {
+	int ng;					/* capture groups */
+	int nmatch;
+	int64_t *locs;
+} rx_all;
+
+static cm_status rx_find_all(sem_ctx *ctx, const sem_datum *s, const sem_datum *p, bool icase, bool global,
+							 int64_t from, bool degenerate_ok, rx_all *r, cm_error *err)
+{
+	URegularExpression *re;
+	if (rx_get(p->v.s.p, p->v.s.len, flags_of(icase), &re, err) != CM_OK)
+		return CM_ERROR;
+	UText ut = UTEXT_INITIALIZER;
+	if (rx_begin(re, &ut, s->v.s.p, s->v.s.len, err) != CM_OK)
+		return CM_ERROR;
+	UErrorCode st = U_ZERO_ERROR;
+	r->ng = uregex_groupCount(re, &st);
+	r->nmatch = 0;
+	int cap = 8, per = 2 * (1 + r->ng);
+	r->locs = cm_alloc(ctx->arena, sizeof(int64_t) * (size_t) (cap * per));
+	int64_t prev_end = 0, slen = s->v.s.len;
+	bool found = from <= slen && uregex_find64(re, from, &st);
+	while (found && U_SUCCESS(st)) {
+		int64_t ms = uregex_start64(re, 0, &st), me = uregex_end64(re, 0, &st);
+		if (degenerate_ok || (ms < slen && me > prev_end)) {
+			if (r->nmatch == cap) {
+				int64_t *nl = cm_alloc(ctx->arena, sizeof(int64_t) * (size_t) (2 * cap * per));
+				memcpy(nl, r->locs, sizeof(int64_t) * (size_t) (cap * per));
+				r->locs = nl;
+				cap *= 2;
+			}
+			int64_t *l = r->locs + (size_t) r->nmatch * (size_t) per;
+			for (int g = 0; g <= r->ng; g++) {
+				l[2 * g] = uregex_start64(re, g, &st);
+				l[2 * g + 1] = uregex_end64(re, g, &st);
+			}
+			r->nmatch++;
+		}
+		prev_end = me;
+		if (!global)
+			break;
+		found = uregex_findNext(re, &st);
+	}
+	rx_done(re, &ut);
+	if (U_FAILURE(st))
+		return rx_error(err, st);
+	return CM_OK;
+}
+
+/* one capture as a text datum (NULL if the group did not participate) */
+static void rx_piece(sem_ctx *ctx, const sem_datum *s, int64_t b, int64_t e, sem_datum *out)
+{
+	memset(out, 0, sizeof *out);
+	if (b < 0) {
+		out->isnull = true;
+		return;
+	}
+	sem_set_str(ctx->arena, out, s->v.s.p + b, (size_t) (e - b));
+}
+
+/* regexp_matches(s, p [, flags]): SETOF text[] (rows as an array of arrays) */
+static cm_status f_regexp_matches(ARGS)
+{
+	bool icase, global;
+	if (parse_flags(nargs > 2 ? &args[2] : NULL, &icase, &global, true, "regexp_matches", err) != CM_OK)
+		return CM_ERROR;
+	rx_all r;
+	if (rx_find_all(ctx, &args[0], &args[1], icase, global, 0, true, &r, err) != CM_OK)
+		return CM_ERROR;
+	sem_array *rows = sem_array_new(ctx->arena, 1009 /* text[] */, r.nmatch);
+	int per = 2 * (1 + r.ng), first = r.ng > 0 ? 1 : 0, n = r.ng > 0 ? r.ng : 1;
+	for (int m = 0; m < r.nmatch; m++) {
+		const int64_t *l = r.locs + (size_t) m * (size_t) per;
+		sem_array *a = sem_array_new(ctx->arena, SEM_TEXTOID, n);
+		for (int g = 0; g < n; g++)
+			rx_piece(ctx, &args[0], l[2 * (first + g)], l[2 * (first + g) + 1], &a->elems[g]);
+		memset(&rows->elems[m], 0, sizeof rows->elems[m]);
+		rows->elems[m].v.arr = a;
+	}
+	memset(out, 0, sizeof *out);
+	out->v.arr = rows;
+	return CM_OK;
+}
+
+/* the pieces between matches (regexp_split_to_table / _array) */
+static cm_status split_common(ARGS, const char *fn)
+{
+	bool icase, global;
+	if (parse_flags(nargs > 2 ? &args[2] : NULL, &icase, &global, true, fn, err) != CM_OK)
+		return CM_ERROR;
+	if (global)
+		return cm_error_set(err, CM_E_INVALID_PARAMETER_VALUE, "%s() does not support the \"global\" option", fn);
+	rx_all r;
+	if (rx_find_all(ctx, &args[0], &args[1], icase, true, 0, false, &r, err) != CM_OK)
+		return CM_ERROR;
+	sem_array *a = sem_array_new(ctx->arena, SEM_TEXTOID, r.nmatch + 1);
+	int per = 2 * (1 + r.ng);
+	int64_t pos = 0;
+	for (int m = 0; m < r.nmatch; m++) {
+		const int64_t *l = r.locs + (size_t) m * (size_t) per;
+		rx_piece(ctx, &args[0], pos, l[0], &a->elems[m]);
+		pos = l[1];
+	}
+	rx_piece(ctx, &args[0], pos, args[0].v.s.len, &a->elems[r.nmatch]);
+	memset(out, 0, sizeof *out);
+	out->v.arr = a;
+	return CM_OK;
+}
+static cm_status f_regexp_split_to_array(ARGS) { return split_common(ctx, nargs, args, out, err, "regexp_split_to_array"); }
+static cm_status f_regexp_split_to_table(ARGS) { return split_common(ctx, nargs, args, out, err, "regexp_split_to_table"); }
+
+static cm_status bad_param(cm_error *err, const char *name, int64_t v)
+{
+	return cm_error_set(err, CM_E_INVALID_PARAMETER_VALUE, "invalid value for parameter \"%s\": %d", name, (int) v);
+}
+
+/* Common part of regexp_count/instr/substr: matches from character
+ * position start (1-based), flags without 'g'. */
+static cm_status find_from(ARGS, int64_t start, const sem_datum *flags, const char *fn, rx_all *r)
+{
+	(void) nargs;
+	bool icase, global;
+	if (parse_flags(flags, &icase, &global, true, fn, err) != CM_OK)
+		return CM_ERROR;
+	if (global)
+		return cm_error_set(err, CM_E_INVALID_PARAMETER_VALUE, "%s() does not support the \"global\" option", fn);
+	size_t from = sem_utf8_offset(args[0].v.s.p, args[0].v.s.len, (size_t) (start - 1));
+	if (sem_utf8_len(args[0].v.s.p, args[0].v.s.len) < (size_t) (start - 1)) {
+		r->ng = 0;
+		r->nmatch = 0;
+		r->locs = NULL;
+		return CM_OK;
+	}
+	(void) out;
+	return rx_find_all(ctx, &args[0], &args[1], icase, true, (int64_t) from, true, r, err);
+}
+
+/* regexp_count(s, p [, start [, flags]]) */
+static cm_status f_regexp_count(ARGS)
+{
+	int64_t start = nargs > 2 ? args[2].v.i : 1;
+	if (start <= 0)
+		return bad_param(err, "start", start);
+	rx_all r;
+	if (find_from(ctx, nargs, args, out, err, start, nargs > 3 ? &args[3] : NULL, "regexp_count", &r) != CM_OK)
+		return CM_ERROR;
+	memset(out, 0, sizeof *out);
+	out->v.i = r.nmatch;
+	return CM_OK;
+}
+
+/* regexp_instr(s, p [, start [, n [, endoption [, flags [, subexpr]]]]]) */
+static cm_status f_regexp_instr(ARGS)
+{
+	int64_t start = nargs > 2 ? args[2].v.i : 1, n = nargs > 3 ? args[3].v.i : 1;
+	int64_t endopt = nargs > 4 ? args[4].v.i : 0, subexpr = nargs > 6 ? args[6].v.i : 0;
+	if (start <= 0)
+		return bad_param(err, "start", start);
+	if (n <= 0)
+		return bad_param(err, "n", n);
+	if (endopt != 0 && endopt != 1)
+		return bad_param(err, "endoption", endopt);
+	if (subexpr < 0)
+		return bad_param(err, "subexpr", subexpr);
+	rx_all r;
+	if (find_from(ctx, nargs, args, out, err, start, nargs > 5 ? &args[5] : NULL, "regexp_instr", &r) != CM_OK)
+		return CM_ERROR;
+	memset(out, 0, sizeof *out);
+	if (n > r.nmatch || subexpr > r.ng)
+		return CM_OK;
+	const int64_t *l = r.locs + (size_t) (n - 1) * (size_t) (2 * (1 + r.ng));
+	int64_t b = l[2 * subexpr + (int) endopt];
+	out->v.i = b < 0 ? 0 : (int64_t) sem_utf8_len(args[0].v.s.p, (size_t) b) + 1;
+	return CM_OK;
+}
+
+/* regexp_substr(s, p [, start [, n [, flags [, subexpr]]]]) */
+static cm_status f_regexp_substr(ARGS)
+{
+	int64_t start = nargs > 2 ? args[2].v.i : 1, n = nargs > 3 ? args[3].v.i : 1;
+	int64_t subexpr = nargs > 5 ? args[5].v.i : 0;
+	if (start <= 0)
+		return bad_param(err, "start", start);
+	if (n <= 0)
+		return bad_param(err, "n", n);
+	if (subexpr < 0)
+		return bad_param(err, "subexpr", subexpr);
+	rx_all r;
+	if (find_from(ctx, nargs, args, out, err, start, nargs > 4 ? &args[4] : NULL, "regexp_substr", &r) != CM_OK)
+		return CM_ERROR;
+	memset(out, 0, sizeof *out);
+	if (n > r.nmatch || subexpr > r.ng) {
+		out->isnull = true;
+		return CM_OK;
+	}
+	const int64_t *l = r.locs + (size_t) (n - 1) * (size_t) (2 * (1 + r.ng));
+	rx_piece(ctx, &args[0], l[2 * subexpr], l[2 * subexpr + 1], out);
+	return CM_OK;
+}
+
 /* ---- registration ----------------------------------------------------------------------- */
 
 #define S (SEM_FN_STRICT)
@@ -394,6 +717,7 @@ static cm_status f_regexp_replace(ARGS)
 #define BP SEM_BPCHAROID
 #define BO SEM_BOOLOID
 #define TXARR 1009	/* text[] */
+#define I4 SEM_INT4OID
 
 static const sem_builtin rx_rows[] = {
 	{"~", 2, {TX, TX}, BO, S, f_re}, {"!~", 2, {TX, TX}, BO, S, f_nre},
@@ -409,6 +733,29 @@ static const sem_builtin rx_rows[] = {
 	{"regexp_replace", 3, {TX, TX, TX}, TX, S, f_regexp_replace},
 	{"regexp_replace", 4, {TX, TX, TX, TX}, TX, S, f_regexp_replace},
 	{"substring", 2, {TX, TX}, TX, S, f_substring_re},
+	{"substring", 3, {TX, TX, TX}, TX, S, f_substring_similar},
+	{"regexp_matches", 2, {TX, TX}, TXARR, S | SEM_FN_SETOF | SEM_FN_VOLATILE, f_regexp_matches},
+	{"regexp_matches", 3, {TX, TX, TX}, TXARR, S | SEM_FN_SETOF | SEM_FN_VOLATILE, f_regexp_matches},
+	{"regexp_split_to_table", 2, {TX, TX}, TX, S | SEM_FN_SETOF | SEM_FN_VOLATILE, f_regexp_split_to_table},
+	{"regexp_split_to_table", 3, {TX, TX, TX}, TX, S | SEM_FN_SETOF | SEM_FN_VOLATILE, f_regexp_split_to_table},
+	{"regexp_split_to_array", 2, {TX, TX}, TXARR, S, f_regexp_split_to_array},
+	{"regexp_split_to_array", 3, {TX, TX, TX}, TXARR, S, f_regexp_split_to_array},
+	{"regexp_count", 2, {TX, TX}, I4, S, f_regexp_count},
+	{"regexp_count", 3, {TX, TX, I4}, I4, S, f_regexp_count},
+	{"regexp_count", 4, {TX, TX, I4, TX}, I4, S, f_regexp_count},
+	{"regexp_instr", 2, {TX, TX}, I4, S, f_regexp_instr},
+	{"regexp_instr", 3, {TX, TX, I4}, I4, S, f_regexp_instr},
+	{"regexp_instr", 4, {TX, TX, I4, I4}, I4, S, f_regexp_instr},
+	{"regexp_instr", 5, {TX, TX, I4, I4, I4}, I4, S, f_regexp_instr},
+	{"regexp_instr", 6, {TX, TX, I4, I4, I4, TX}, I4, S, f_regexp_instr},
+	{"regexp_instr", 7, {TX, TX, I4, I4, I4, TX, I4}, I4, S, f_regexp_instr},
+	{"regexp_substr", 2, {TX, TX}, TX, S, f_regexp_substr},
+	{"regexp_substr", 3, {TX, TX, I4}, TX, S, f_regexp_substr},
+	{"regexp_substr", 4, {TX, TX, I4, I4}, TX, S, f_regexp_substr},
+	{"regexp_substr", 5, {TX, TX, I4, I4, TX}, TX, S, f_regexp_substr},
+	{"regexp_substr", 6, {TX, TX, I4, I4, TX, I4}, TX, S, f_regexp_substr},
+	{"similar_to_escape", 1, {TX}, TX, S, f_similar_to_escape},
+	{"similar_to_escape", 2, {TX, TX}, TX, S, f_similar_to_escape},
 };
 
 void sem_regex_register_builtins(void)

@@ -6,11 +6,14 @@
  * mapping (PostgreSQL under C.UTF-8 maps each wide character the same way);
  * comparison is bytewise (C collation).
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unicode/uchar.h>
 
 #include "sql/sem/sem_builtins.h"
+#include "sql/sem/sem_catfuncs.h"
 #include "sql/sem/sem_io.h"
 
 #define ARGS sem_ctx *ctx, int nargs, const sem_datum *args, sem_datum *out, cm_error *err
@@ -497,6 +500,215 @@ static cm_status f_quote_literal(ARGS)
 	return CM_OK;
 }
 
+/* quote_nullable(text): 'NULL' for NULL, else quote_literal */
+static cm_status f_quote_nullable(ARGS)
+{
+	if (args[0].isnull)
+		return ret_s(ctx, out, "NULL", 4);
+	return f_quote_literal(ctx, nargs, args, out, err);
+}
+
+/*
+ * overlay(s placing r from start [for count]) = substring(s, 1, start - 1)
+ * || r || substring(s, start + count); count defaults to length(r).
+ * bytes: bytea (positions count bytes), else characters.
+ */
+static cm_status overlay_common(ARGS, bool bytes)
+{
+	const char *s = SP(args[0]), *r = SP(args[1]);
+	size_t sl = SL(args[0]), rl = SL(args[1]);
+	int64_t sp = args[2].v.i;
+	int64_t cnt = nargs > 3 ? args[3].v.i : (int64_t) (bytes ? rl : sem_utf8_len(r, rl));
+	int64_t end = sp + cnt;
+	if (end > INT32_MAX || end < INT32_MIN)
+		return cm_error_set(err, CM_E_NUMERIC_VALUE_OUT_OF_RANGE, "integer out of range");
+	if (sp - 1 < 0)
+		return cm_error_set(err, "22011" /* substring_error */, "negative substring length not allowed");
+	size_t nch = bytes ? sl : sem_utf8_len(s, sl);
+	size_t head = (size_t) (sp - 1) < nch ? (size_t) (sp - 1) : nch;
+	size_t tail = end < 1 ? 0 : (size_t) (end - 1) < nch ? (size_t) (end - 1) : nch;
+	size_t hb = bytes ? head : sem_utf8_offset(s, sl, head);
+	size_t tb = bytes ? tail : sem_utf8_offset(s, sl, tail);
+	char *o = cm_alloc(ctx->arena, hb + rl + (sl - tb) + 1);
+	memcpy(o, s, hb);
+	memcpy(o + hb, r, rl);
+	memcpy(o + hb + rl, s + tb, sl - tb);
+	o[hb + rl + sl - tb] = '\0';
+	return ret_ref(out, o, hb + rl + sl - tb);
+}
+static cm_status f_overlay(ARGS) { return overlay_common(ctx, nargs, args, out, err, false); }
+static cm_status f_byoverlay(ARGS) { return overlay_common(ctx, nargs, args, out, err, true); }
+
+/*
+ * format(fmt, args...): PostgreSQL's text_format.  Conversions
+ * %[n$][-][width]{s|I|L} with width a number, * or *n$; %% is a percent
+ * sign.  Arguments reach us as text (SEM_FN_ANYTEXT).
+ */
+static cm_status fmt_error(cm_error *err, const char *m)
+{
+	return cm_error_set(err, CM_E_INVALID_PARAMETER_VALUE, "%s", m);
+}
+
+/* digits at *p (bounded by e): value into *v; false if none */
+static bool fmt_num(const char **p, const char *e, int *v, cm_error *err, bool *overflow)
+{
+	const char *q = *p;
+	int64_t n = 0;
+	*overflow = false;
+	while (q < e && *q >= '0' && *q <= '9') {
+		n = n * 10 + (*q - '0');
+		if (n > INT32_MAX)
+			*overflow = true;
+		q++;
+	}
+	(void) err;
+	if (q == *p)
+		return false;
+	*p = q;
+	*v = (int) n;
+	return true;
+}
+
+static cm_status f_format(ARGS)
+{
+	if (args[0].isnull) {
+		out->isnull = true;
+		return CM_OK;
+	}
+	const char *p = SP(args[0]), *e = p + SL(args[0]);
+	int nvals = nargs - 1, next = 0;
+	cm_buf b;
+	cm_buf_init(&b);
+	cm_status st = CM_OK;
+#define FAIL(m) do { st = fmt_error(err, m); goto done; } while (0)
+	while (p < e) {
+		if (*p != '%') {
+			cm_buf_putc(&b, *p++);
+			continue;
+		}
+		p++;
+		if (p >= e)
+			FAIL("unterminated format() type specifier");
+		if (*p == '%') {
+			cm_buf_putc(&b, '%');
+			p++;
+			continue;
+		}
+		/* [argpos$] [-] [width | * | *n$] type */
+		int argpos = -1, width = 0, v;
+		bool left = false, ovf;
+		const char *save = p;
+		if (fmt_num(&p, e, &v, err, &ovf)) {
+			if (ovf)
+				FAIL("number is out of range");
+			if (p < e && *p == '$') {
+				if (v == 0)
+					FAIL("format specifies argument 0, but arguments are numbered from 1");
+				argpos = v - 1;
+				p++;
+			} else
+				p = save;	/* it was the width */
+		}
+		if (p < e && *p == '-') {
+			left = true;
+			p++;
+		}
+		if (p >= e)
+			FAIL("unterminated format() type specifier");
+		if (*p == '*') {
+			p++;
+			int wpos = next;
+			if (fmt_num(&p, e, &v, err, &ovf)) {
+				if (ovf)
+					FAIL("number is out of range");
+				if (p >= e || *p != '$')
+					FAIL("unterminated format() type specifier");
+				if (v == 0)
+					FAIL("format specifies argument 0, but arguments are numbered from 1");
+				wpos = v - 1;
+				p++;
+			} else
+				next++;
+			if (wpos >= nvals)
+				FAIL("too few arguments for format()");
+			const sem_datum *w = &args[1 + wpos];
+			next = wpos + 1;
+			if (!w->isnull) {
+				char *ws = cm_strndup(ctx->arena, w->v.s.p, w->v.s.len);
+				long long wl = strtoll(ws, NULL, 10);
+				if (wl < 0) {
+					left = true;
+					wl = -wl;
+				}
+				width = (int) wl;
+			}
+		} else if (fmt_num(&p, e, &v, err, &ovf)) {
+			if (ovf)
+				FAIL("number is out of range");
+			width = v;
+		}
+		if (p >= e)
+			FAIL("unterminated format() type specifier");
+		char type = *p;
+		if (type != 's' && type != 'I' && type != 'L') {
+			int k = sem_utf8_seqlen((unsigned char) *p);
+			if (p + k > e)
+				k = (int) (e - p);
+			st = cm_error_set(err, CM_E_INVALID_PARAMETER_VALUE, "unrecognized format() type specifier \"%.*s\"",
+							  k, p);
+			cm_error_hint(err, "For a single \"%%\" use \"%%%%\".");
+			goto done;
+		}
+		p++;
+		int ap = argpos >= 0 ? argpos : next;
+		if (ap >= nvals)
+			FAIL("too few arguments for format()");
+		next = ap + 1;
+		const sem_datum *a = &args[1 + ap];
+		cm_buf piece;
+		cm_buf_init(&piece);
+		if (type == 's') {
+			if (!a->isnull)
+				cm_buf_append(&piece, a->v.s.p, a->v.s.len);
+		} else if (type == 'I') {
+			if (a->isnull) {
+				cm_buf_free(&piece);
+				st = cm_error_set(err, CM_E_NULL_VALUE_NOT_ALLOWED, "null values cannot be formatted as an SQL identifier");
+				goto done;
+			}
+			sem_quote_ident(a->v.s.p, a->v.s.len, &piece);
+		} else {
+			if (a->isnull)
+				cm_buf_puts(&piece, "NULL");
+			else {
+				sem_datum q;
+				if (f_quote_literal(ctx, 1, a, &q, err) != CM_OK) {
+					cm_buf_free(&piece);
+					st = CM_ERROR;
+					goto done;
+				}
+				cm_buf_append(&piece, q.v.s.p, q.v.s.len);
+			}
+		}
+		size_t chars = sem_utf8_len(piece.data ? piece.data : "", piece.len);
+		size_t pad = (size_t) width > chars ? (size_t) width - chars : 0;
+		if (!left)
+			for (size_t k = 0; k < pad; k++)
+				cm_buf_putc(&b, ' ');
+		if (piece.len)
+			cm_buf_append(&b, piece.data, piece.len);
+		if (left)
+			for (size_t k = 0; k < pad; k++)
+				cm_buf_putc(&b, ' ');
+		cm_buf_free(&piece);
+	}
+#undef FAIL
+	ret_s(ctx, out, b.data ? b.data : "", b.len);
+done:
+	cm_buf_free(&b);
+	return st;
+}
+
 /* ---- md5 (RFC 1321) ------------------------------------------------------------- */
 
 typedef struct { uint32_t a, b, c, d; } md5_st;
@@ -768,6 +980,13 @@ static const sem_builtin strfuncs[] = {
 	{"ascii", 1, {TX}, I4, S, f_ascii}, {"chr", 1, {I4}, TX, S, f_chr},
 	{"translate", 3, {TX, TX, TX}, TX, S, f_translate},
 	{"quote_literal", 1, {TX}, TX, S, f_quote_literal},
+	{"quote_nullable", 1, {TX}, TX, 0, f_quote_nullable},
+	{"quote_literal", 1, {SEM_ANYNONARRAYOID}, TX, S | SEM_FN_ANYTEXT | SEM_FN_STABLE, f_quote_literal},
+	{"quote_nullable", 1, {SEM_ANYNONARRAYOID}, TX, SEM_FN_ANYTEXT | SEM_FN_STABLE, f_quote_nullable},
+	{"overlay", 3, {TX, TX, I4}, TX, S, f_overlay}, {"overlay", 4, {TX, TX, I4, I4}, TX, S, f_overlay},
+	{"overlay", 3, {BY, BY, I4}, BY, S, f_byoverlay}, {"overlay", 4, {BY, BY, I4, I4}, BY, S, f_byoverlay},
+	{"format", 1, {TX}, TX, SEM_FN_STABLE, f_format},
+	{"format", 2, {TX, SEM_ANYOID}, TX, SEM_FN_VARIADIC | SEM_FN_ANYTEXT | SEM_FN_STABLE, f_format},
 	{"md5", 1, {TX}, TX, S, f_md5}, {"md5", 1, {BY}, TX, S, f_md5},
 	{"~~", 2, {TX, TX}, BO, S, f_like}, {"!~~", 2, {TX, TX}, BO, S, f_nlike},
 	{"~~*", 2, {TX, TX}, BO, S, f_ilike}, {"!~~*", 2, {TX, TX}, BO, S, f_nilike},

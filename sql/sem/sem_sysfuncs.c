@@ -1,6 +1,6 @@
 /*
  * sem_sysfuncs.c -- session and system functions: version(),
- * current_database(), current_user, current_setting(), pg_backend_pid(),
+ * current_database(), current_user, current_setting(), set_config(), pg_backend_pid(),
  * pg_sleep(), random(), gen_random_uuid(), num_nulls() ...
  *
  * Values come from the sem_ctx the executor filled for the statement;
@@ -61,6 +61,24 @@ static cm_status setting_common(ARGS, bool missing_ok)
 }
 static cm_status f_current_setting(ARGS) { return setting_common(ctx, nargs, args, out, err, false); }
 static cm_status f_current_setting2(ARGS) { return setting_common(ctx, nargs, args, out, err, args[1].v.b); }
+
+/* set_config(name, value, is_local): SET [LOCAL] name = value (RESET when
+ * value is NULL) and the new current value.  Not strict: a NULL is_local
+ * means false, as in PostgreSQL. */
+static cm_status f_set_config(ARGS)
+{
+	(void) nargs;
+	if (args[0].isnull)
+		return cm_error_set(err, CM_E_NULL_VALUE_NOT_ALLOWED, "SET requires parameter name");
+	if (!ctx->set_setting)
+		return cm_error_set(err, CM_E_FEATURE_NOT_SUPPORTED, "set_config is not available here");
+	char *name = cm_strndup(ctx->arena, args[0].v.s.p, args[0].v.s.len);
+	char *value = args[1].isnull ? NULL : cm_strndup(ctx->arena, args[1].v.s.p, args[1].v.s.len);
+	bool is_local = !args[2].isnull && args[2].v.b;
+	if (ctx->set_setting(ctx->session, name, value, is_local, err) != CM_OK)
+		return CM_ERROR;
+	return ret_cstr(ctx, out, ctx->get_setting ? ctx->get_setting(ctx->session, name) : value);
+}
 
 static cm_status f_pg_sleep(ARGS)
 {
@@ -163,6 +181,7 @@ static const sem_builtin sysfuncs[] = {
 	{"user", 0, {0}, SEM_NAMEOID, S | ST, f_current_user},
 	{"current_setting", 1, {SEM_TEXTOID}, SEM_TEXTOID, S | ST, f_current_setting},
 	{"current_setting", 2, {SEM_TEXTOID, SEM_BOOLOID}, SEM_TEXTOID, S | ST, f_current_setting2},
+	{"set_config", 3, {SEM_TEXTOID, SEM_TEXTOID, SEM_BOOLOID}, SEM_TEXTOID, V, f_set_config},
 	{"pg_backend_pid", 0, {0}, SEM_INT4OID, S | ST, f_backend_pid},
 	{"pg_sleep", 1, {SEM_FLOAT8OID}, SEM_VOIDOID, S | V, f_pg_sleep},
 	{"random", 0, {0}, SEM_FLOAT8OID, S | V, f_random},

@@ -155,6 +155,11 @@ typedef struct sem_ctx {
 	volatile int *cancel;			/* non-zero: stop with 57014 as soon as possible */
 	/* current_setting(name): returns the setting's text or NULL if unknown. */
 	const char *(*get_setting)(void *session, const char *name);
+	/* set_config(name, value, is_local): SET / SET LOCAL name = value (value
+	 * NULL: RESET) with the session's rules and errors (42704 unknown name,
+	 * 22023 bad value, 55P02 read-only); NULL outside a session. */
+	cm_status (*set_setting)(void *session, const char *name, const char *value, bool is_local,
+							 cm_error *err);
 	void *session;
 	void *exec;						/* executor state for SEM_EXPR_EXTERN nodes (sql/exec) */
 	const sem_catalog_hooks *catalog;	/* sequence functions, regclass (sql/catalog); may be NULL */

@@ -1052,19 +1052,58 @@ Test(kv_store, deadlock_detection)
 	cr_assert_eq(plock("db", t2, t2, -1), 0);
 	/* t1 waits for db (held by t2) in another thread */
 	plock_args w1 = { .key = "db", .start = t1, .for_update_ts = t1, .wait_ms = 4000 };
-	pthread_t th;
-	pthread_create(&th, NULL, plock_run, &w1);
+	pthread_t th1, th2;
+	pthread_create(&th1, NULL, plock_run, &w1);
 	usleep(200 * 1000);
-	/* t2 asking for da (held by t1) closes the cycle */
+	/* t2 waits for da (held by t1): a cycle.  As in PostgreSQL the check runs
+	 * in a waiter once it has waited deadlock_timeout (1 s), so t1, which
+	 * began waiting first, finds it; t2 keeps waiting */
 	plock_args w2 = { .key = "da", .start = t2, .for_update_ts = t2, .wait_ms = 4000 };
-	plock_run(&w2);
-	cr_assert_eq(w2.outcome, 3, "expected deadlock, got %d", w2.outcome);
-	cr_assert_eq(w2.deadlock_lock_ts, t1);
-	cr_assert_lt(w2.took_ms, 1000);
-	/* t2 gives up its lock; t1 proceeds */
-	prollback("db", t2, t2);
-	pthread_join(th, NULL);
-	cr_assert_eq(w1.outcome, 0);
+	pthread_create(&th2, NULL, plock_run, &w2);
+	pthread_join(th1, NULL);
+	cr_assert_eq(w1.outcome, 3, "expected deadlock for the first waiter, got %d", w1.outcome);
+	cr_assert_eq(w1.deadlock_lock_ts, t2);
+	cr_assert_geq(w1.took_ms, 900);
+	cr_assert_lt(w1.took_ms, 2500);
+	/* the victim gives up its lock; t2 proceeds */
+	prollback("da", t1, t1);
+	pthread_join(th2, NULL);
+	cr_assert_eq(w2.outcome, 0, "the other waiter gets the lock, got %d", w2.outcome);
+}
+
+/* The client re-sends a wait every lock_wait_max_ms: the wait start (and so
+ * the deadlock check's timing) survives the re-sends. */
+static void *
+plock_resend(void *arg)
+{
+	plock_args *a = arg;
+	do
+		plock_run(a);
+	while (a->outcome == 1);
+	return NULL;
+}
+
+Test(kv_store, deadlock_check_survives_resends)
+{
+	uint64_t t1 = tso(), t2 = tso();
+	cr_assert_eq(plock("ra", t1, t1, -1), 0);
+	cr_assert_eq(plock("rb", t2, t2, -1), 0);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	plock_args w1 = { .key = "rb", .start = t1, .for_update_ts = t1, .wait_ms = 300 };
+	pthread_t th1, th2;
+	pthread_create(&th1, NULL, plock_resend, &w1);
+	usleep(200 * 1000);
+	plock_args w2 = { .key = "ra", .start = t2, .for_update_ts = t2, .wait_ms = 300 };
+	pthread_create(&th2, NULL, plock_resend, &w2);
+	pthread_join(th1, NULL);
+	uint64_t took = elapsed_ms(&t0);
+	cr_assert_eq(w1.outcome, 3, "the first waiter is the victim, got %d", w1.outcome);
+	cr_assert_geq(took, 900, "checked after deadlock_timeout of waiting, not per request");
+	cr_assert_lt(took, 2500);
+	prollback("ra", t1, t1);
+	pthread_join(th2, NULL);
+	cr_assert_eq(w2.outcome, 0);
 }
 
 /* ---- regions ----------------------------------------------------------------------- */

@@ -1,0 +1,26 @@
+-- Array functions and operators
+SELECT string_to_array('a,b,,c,', ','), string_to_array('abc', NULL), string_to_array('abc', ''), string_to_array('', ',');
+SELECT string_to_array('a,*,b', ',', '*'), string_to_array(NULL, ','), string_to_array('a<>b<>c', '<>'), string_to_array('xx', 'x');
+SELECT pg_typeof(string_to_array('1,2', ','));
+SELECT array_to_string(ARRAY[1, NULL, 3], ','), array_to_string(ARRAY[1, NULL, 3], ',', '*');
+SELECT array_dims(ARRAY[1,2,3]), array_dims('{}'::int[]), array_dims(NULL::int[]);
+SELECT array_prepend(0, ARRAY[1,2]), array_append(ARRAY[1,2], 3), array_cat(ARRAY[1], ARRAY[2,3]);
+SELECT array_cat(NULL, ARRAY[1]), array_cat(ARRAY['a'], NULL), array_cat(NULL::int[], NULL);
+SELECT ARRAY[1,2] || 3, 0 || ARRAY[1,2], ARRAY[1] || ARRAY[2], 'x' || 'y', 'x' || 1;
+SELECT ARRAY['a'] || 'b'::text, 'z'::text || ARRAY['a'];
+SELECT array_position(ARRAY['a','b','c','b'], 'b'), array_position(ARRAY['a','b','c','b'], 'b', 3), array_position(ARRAY[1,2], 5);
+SELECT array_positions(ARRAY[1,2,1,NULL], 1), array_positions(ARRAY[1,NULL], NULL), array_positions(ARRAY[1], 7), array_positions(NULL::int[], 1);
+SELECT array_remove(ARRAY[1,2,1], 1), array_remove(ARRAY[1,NULL,2], NULL), array_remove(NULL::int[], 1), array_remove(ARRAY['a','b'], 'a');
+SELECT array_replace(ARRAY[1,2,1], 1, 9), array_replace(ARRAY[1,NULL], NULL, 0), array_replace(ARRAY['x'], 'x', NULL);
+SELECT trim_array(ARRAY[1,2,3], 1), trim_array(ARRAY[1,2,3], 3), trim_array(ARRAY[1,2,3], 0);
+SELECT trim_array(ARRAY[1,2,3], 5);
+SELECT trim_array(ARRAY[1,2,3], -1);
+SELECT ARRAY[1,2,3] @> ARRAY[1,3], ARRAY[1,2,3] @> ARRAY[4], ARRAY[1] <@ ARRAY[2], ARRAY[1,1] <@ ARRAY[1], ARRAY[1,2] && ARRAY[2,5], ARRAY[1,2] && ARRAY[3];
+SELECT ARRAY[NULL::int] @> ARRAY[NULL::int], ARRAY[1,NULL] && ARRAY[NULL::int], '{}'::int[] <@ ARRAY[1], ARRAY[1,2] @> '{}';
+SELECT ARRAY[1,2] @> '{1}', ARRAY['a','b'] && '{b,c}', NULL::int[] @> ARRAY[1];
+CREATE TABLE tags (id int PRIMARY KEY, t text[]);
+INSERT INTO tags VALUES (1, '{red,green}'), (2, '{blue}'), (3, '{green,blue}'), (4, NULL);
+SELECT id FROM tags WHERE t @> ARRAY['green'] ORDER BY id;
+SELECT id FROM tags WHERE t && '{blue,red}' ORDER BY id;
+SELECT id, array_remove(t, 'green'), array_positions(t, 'blue'), array_dims(t) FROM tags ORDER BY id;
+DROP TABLE tags;

@@ -1,0 +1,20 @@
+-- to_char / to_date / to_timestamp for dates, times and intervals
+SELECT to_char(timestamp '2024-03-05 14:07:09.123', 'YYYY-MM-DD HH24:MI:SS.MS'), to_char(timestamp '2024-03-05 14:07:09', 'DD Mon YYYY HH12:MI AM'), to_char(date '2024-03-05', 'Day, DDth Month YYYY'), to_char(date '2024-03-05', 'FMDay FMMonth'), to_char(date '2024-03-05', 'Q WW IW D DDD J'), to_char(timestamp '2024-03-05 00:07:09', 'HH HH12 am');
+SELECT to_char(interval '1 day 02:03:04', 'HH24:MI:SS'), to_char(timestamptz '2024-03-05 14:07:09+00', 'YYYY-MM-DD HH24:MI TZ'), to_char(date '2024-03-05', 'YY-MON-dy');
+SELECT to_char(timestamp '2024-12-30 23:59:59.999999', 'IYYY-IW-ID US FF3 SSSS'), to_char(timestamp '2024-01-01', 'DAY day Dy MONTH month mon RM rm'), to_char(timestamp '2024-07-04 12:00', 'FMHH12 PM FMDD/FMMM/YY CC "text" \"q');
+SELECT to_char(date '2024-03-05', 'YYYY"Q"Q'), to_char(timestamp '0044-03-15 BC', 'YYYY BC'), to_char(date '2024-03-05', 'ddd dd d');
+SELECT to_char(now(), 'YYYY') = extract(year from now())::text;
+SET TimeZone = 'America/New_York';
+SELECT to_char(timestamptz '2024-07-04 12:00+00', 'YYYY-MM-DD HH24:MI:SS TZ OF TZH:TZM tz');
+SELECT to_timestamp('2024-03-05 14:07:09', 'YYYY-MM-DD HH24:MI:SS');
+RESET TimeZone;
+SELECT to_char(interval '3 years 4 months 5 days 06:07:08', 'YYYY MM DD HH24 MI SS'), to_char(interval '30 hours', 'HH24 HH12');
+SELECT to_date('2024-03-05', 'YYYY-MM-DD'), to_date('05 Mar 2024', 'DD Mon YYYY'), to_timestamp('2024-03-05 14:07:09', 'YYYY-MM-DD HH24:MI:SS'), to_timestamp(0), to_timestamp(1700000000.5);
+SELECT to_date('2024-13-05', 'YYYY-MM-DD');
+SELECT to_date('20240305', 'YYYYMMDD'), to_date('March 5, 2024', 'Month DD, YYYY'), to_date('5/3/24', 'DD/MM/YY'), to_timestamp('05 Mar 2024 02:30 PM', 'DD Mon YYYY HH:MI PM'), to_timestamp('2024-03-05 14:07:09.5', 'YYYY-MM-DD HH24:MI:SS.MS');
+SELECT to_date('abc', 'YYYY');
+SELECT to_date('2024-02-30', 'YYYY-MM-DD');
+CREATE TABLE cmp_dt (id int PRIMARY KEY, ts timestamp);
+INSERT INTO cmp_dt VALUES (1, '2024-01-15 08:30'), (2, '2024-02-20 17:45'), (3, NULL);
+SELECT id, to_char(ts, 'Mon DD, YYYY HH12:MI PM') FROM cmp_dt ORDER BY id;
+SELECT to_char(ts, 'YYYY-MM') AS month, count(*) FROM cmp_dt GROUP BY 1 ORDER BY 1;
