@@ -43,6 +43,7 @@ struct kve_copr_scanner {
 
 	const rocksdb_snapshot_t *snap;
 	rocksdb_readoptions_t *ro;
+	rocksdb_readoptions_t *lro; /* lock CF: bounded by the ranges */
 	rocksdb_iterator_t *w; /* write CF */
 	rocksdb_iterator_t *l; /* lock CF (NULL under RC) */
 	cm_arena *a;		   /* per-row scratch */
@@ -53,6 +54,7 @@ struct kve_copr_scanner {
 	sbuf dk;		  /* current data key */
 	sbuf raw;		  /* its raw key */
 	sbuf val;		  /* its value */
+	sbuf llo, lhi;	  /* bounds of the lock iterator (referenced by lro) */
 	uint64_t keys;
 };
 
@@ -126,9 +128,31 @@ kve_copr_scanner_open(kve_store *s, const Kvrpcpb__Context *ctx, uint64_t ts,
 	sc->ro = rocksdb_readoptions_create();
 	rocksdb_readoptions_set_snapshot(sc->ro, sc->snap);
 	sc->w = rocksdb_create_iterator_cf(s->db, sc->ro, s->cf[KVE_CF_WRITE]);
-	if (sc->check_locks)
-		sc->l = rocksdb_create_iterator_cf(s->db, sc->ro, s->cf[KVE_CF_LOCK]);
 	sc->a = cm_arena_create(0);
+	if (sc->check_locks && n > 0) {
+		/* bounds [smallest start, largest end) of the ranges: resolved
+		 * locks leave tombstones that an unbounded seek would walk through */
+		const kve_bounds *f = &ranges[0], *l = NULL;
+		for (size_t i = 0; i < n; i++) {
+			if (kve_cmp(ranges[i].start, ranges[i].start_n, f->start, f->start_n) < 0)
+				f = &ranges[i];
+			if (!l || (l->end_n && (ranges[i].end_n == 0 ||
+									kve_cmp(ranges[i].end, ranges[i].end_n, l->end, l->end_n) > 0)))
+				l = &ranges[i];
+		}
+		uint8_t *lo = cm_alloc(sc->a, f->start_n + 1), *hi = cm_alloc(sc->a, l->end_n + 1);
+		lo[0] = KVE_DATA_PREFIX;
+		if (f->start_n)
+			memcpy(lo + 1, f->start, f->start_n);
+		hi[0] = l->end_n ? KVE_DATA_PREFIX : KVE_DATA_PREFIX + 1;
+		if (l->end_n)
+			memcpy(hi + 1, l->end, l->end_n);
+		/* sc->a is reset per row: the bounds live in the scanner */
+		sbuf_set(&sc->llo, lo, f->start_n + 1);
+		sbuf_set(&sc->lhi, hi, l->end_n + 1);
+		sc->lro = kve_bounded_ro(sc->snap, sc->llo.p, sc->llo.n, sc->lhi.p, sc->lhi.n);
+		sc->l = rocksdb_create_iterator_cf(s->db, sc->lro, s->cf[KVE_CF_LOCK]);
+	}
 	sc->ri = desc ? n : 0;
 	return sc;
 }
@@ -141,6 +165,8 @@ kve_copr_scanner_close(kve_copr_scanner *sc)
 	rocksdb_iter_destroy(sc->w);
 	if (sc->l)
 		rocksdb_iter_destroy(sc->l);
+	if (sc->lro)
+		rocksdb_readoptions_destroy(sc->lro);
 	rocksdb_readoptions_destroy(sc->ro);
 	rocksdb_release_snapshot(sc->s->db, sc->snap);
 	cm_arena_destroy(sc->a);
@@ -149,6 +175,8 @@ kve_copr_scanner_close(kve_copr_scanner *sc)
 	sbuf_free(&sc->dk);
 	sbuf_free(&sc->raw);
 	sbuf_free(&sc->val);
+	sbuf_free(&sc->llo);
+	sbuf_free(&sc->lhi);
 	free(sc);
 }
 

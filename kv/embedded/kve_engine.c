@@ -79,6 +79,19 @@ kve_get_cf(kve_store *s, const rocksdb_readoptions_t *ro, int cf, cm_arena *a, c
 	return 1;
 }
 
+rocksdb_readoptions_t *
+kve_bounded_ro(const rocksdb_snapshot_t *snap, const uint8_t *lo, size_t lo_n, const uint8_t *hi,
+			   size_t hi_n)
+{
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	if (snap)
+		rocksdb_readoptions_set_snapshot(ro, snap);
+	rocksdb_readoptions_set_iterate_lower_bound(ro, (const char *) lo, lo_n);
+	if (hi_n)
+		rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *) hi, hi_n);
+	return ro;
+}
+
 int
 kve_load_lock(kve_store *s, const rocksdb_readoptions_t *ro, cm_arena *a, const uint8_t *dk,
 			  size_t dkn, kve_lock *l, cm_error *err)

@@ -332,6 +332,14 @@ cm_status kve_rocks_error(cm_error *err, const char *what, char *rerr);
  * -1 with err set. */
 int kve_get_cf(kve_store *s, const rocksdb_readoptions_t *ro, int cf, cm_arena *a,
 			   const uint8_t *k, size_t kn, kve_slice *out, cm_error *err);
+/* Read options for an iterator over the data keys [lo, hi) (hi_n 0 = no
+ * upper bound) on snap (NULL = the latest state): RocksDB then stops at
+ * the bounds instead of walking every tombstone up to the next live key
+ * -- the lock CF holds one for each lock ever resolved.  The bounds are
+ * NOT copied (RocksDB keeps pointers): they must outlive the options and
+ * every iterator made with them; release with rocksdb_readoptions_destroy. */
+rocksdb_readoptions_t *kve_bounded_ro(const rocksdb_snapshot_t *snap, const uint8_t *lo,
+									  size_t lo_n, const uint8_t *hi, size_t hi_n);
 /* Lock of data key dk: 1 found (*l decoded), 0 none, -1 error. */
 int kve_load_lock(kve_store *s, const rocksdb_readoptions_t *ro, cm_arena *a, const uint8_t *dk,
 				  size_t dkn, kve_lock *l, cm_error *err);

@@ -453,6 +453,13 @@ kve_pessimistic_lock(kv_store *st, const Kvrpcpb__PessimisticLockRequest *req,
 		atomic_fetch_add(&s->n_waiters, 1);
 		uint64_t gen = kve_wait_gen(s, key_hash);
 		pthread_mutex_unlock(&s->wait_mu);
+		/* the blocked key lives in the command's arena: keep a copy for the
+		 * deadlock error */
+		size_t bk_len = blocked_key->len;
+		uint8_t *bk = malloc(bk_len ? bk_len : 1);
+		if (!bk)
+			abort();
+		memcpy(bk, blocked_key->data, bk_len);
 		kve_cmd_finish(&c); /* releases the latches: the holders may now proceed */
 
 		pthread_mutex_lock(&s->wait_mu);
@@ -484,12 +491,12 @@ kve_pessimistic_lock(kv_store *st, const Kvrpcpb__PessimisticLockRequest *req,
 		edge->linger_until_ms = dead ? 1 : now_ms() + KVE_WAIT_LINGER_MS;
 		pthread_mutex_unlock(&s->wait_mu);
 		if (dead) {
-			kve_push_key_error(&resp->errors, &resp->n_errors,
-							   deadlock_error(dl_ts, blocked_key->data, blocked_key->len,
-											  dl_hash));
+			kve_push_key_error(&resp->errors, &resp->n_errors, deadlock_error(dl_ts, bk, bk_len, dl_hash));
+			free(bk);
 			kvrpcpb__key_error__free_unpacked(locked, NULL);
 			return CM_OK;
 		}
+		free(bk);
 		if (timed_out) {
 			kve_push_key_error(&resp->errors, &resp->n_errors, locked);
 			return CM_OK;

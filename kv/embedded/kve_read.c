@@ -21,7 +21,9 @@
  *
  * Scan returns a locked key as a KvPair carrying error.locked (the pair
  * counts toward the limit), as TiKV does.  limit 0 returns nothing (TiKV's
- * behaviour).  sample_step is ignored.
+ * behaviour).  sample_step is ignored.  ScanLock's empty start key is the
+ * region's start.  Lock-CF iterators are bounded to the request's range
+ * (kve_bounded_ro): resolved locks leave tombstones.
  */
 #include "kv/embedded/kve_internal.h"
 
@@ -335,8 +337,11 @@ kve_scan(kv_store *st, const Kvrpcpb__ScanRequest *req, Kvrpcpb__ScanResponse *r
 	kve_versions_open(&v, s, sn.ro, a);
 	cursor w = { rocksdb_create_iterator_cf(s->db, sn.ro, s->cf[KVE_CF_WRITE]), true };
 	cursor l = { NULL, false };
-	if (isolation(req->context) != KVRPCPB__ISOLATION_LEVEL__RC)
-		l.it = rocksdb_create_iterator_cf(s->db, sn.ro, s->cf[KVE_CF_LOCK]);
+	rocksdb_readoptions_t *lro = NULL;
+	if (isolation(req->context) != KVRPCPB__ISOLATION_LEVEL__RC) {
+		lro = kve_bounded_ro(sn.snap, lo, lon, hi, hin);
+		l.it = rocksdb_create_iterator_cf(s->db, lro, s->cf[KVE_CF_LOCK]);
+	}
 	if (!req->reverse) {
 		rocksdb_iter_seek(w.it, (const char *) lo, lon);
 		if (l.it)
@@ -446,6 +451,8 @@ kve_scan(kv_store *st, const Kvrpcpb__ScanRequest *req, Kvrpcpb__ScanResponse *r
 	rocksdb_iter_destroy(w.it);
 	if (l.it)
 		rocksdb_iter_destroy(l.it);
+	if (lro)
+		rocksdb_readoptions_destroy(lro);
 	kve_versions_close(&v);
 	snap_close(s, &sn);
 	cm_arena_destroy(a);
@@ -462,8 +469,20 @@ kve_scan_lock(kv_store *st, const Kvrpcpb__ScanLockRequest *req, Kvrpcpb__ScanLo
 	cm_arena *a = cm_arena_create(0);
 	cm_status rc = CM_OK;
 	kve_bounds b;
+	/* an empty start key is the region's start (TiKV), not -inf */
 	resp->region_error =
-		kve_region_check_range(s, a, req->context, &req->start_key, &req->end_key, false, &b);
+		req->start_key.len
+			? kve_region_check_range(s, a, req->context, &req->start_key, &req->end_key, false, &b)
+			: kve_region_check(s, a, req->context, NULL, 0, &b);
+	if (!resp->region_error && !req->start_key.len && req->end_key.len) {
+		/* clip the end to the request's */
+		size_t en;
+		uint8_t *ee = kve_enc(a, req->end_key.data, req->end_key.len, &en);
+		if (b.end_n == 0 || kve_cmp(ee, en, b.end, b.end_n) < 0) {
+			b.end = ee;
+			b.end_n = en;
+		}
+	}
 	if (resp->region_error) {
 		cm_arena_destroy(a);
 		return CM_OK;
@@ -477,7 +496,8 @@ kve_scan_lock(kv_store *st, const Kvrpcpb__ScanLockRequest *req, Kvrpcpb__ScanLo
 		memcpy(hi + 1, b.end, b.end_n);
 	} else
 		hi[0] = KVE_DATA_PREFIX + 1;
-	cursor l = { rocksdb_create_iterator_cf(s->db, s->ro, s->cf[KVE_CF_LOCK]), false };
+	rocksdb_readoptions_t *lro = kve_bounded_ro(NULL, lo, lon, hi, hin);
+	cursor l = { rocksdb_create_iterator_cf(s->db, lro, s->cf[KVE_CF_LOCK]), false };
 	size_t cap = 0;
 	for (rocksdb_iter_seek(l.it, (const char *) lo, lon);
 		 req->limit == 0 || resp->n_locks < req->limit; rocksdb_iter_next(l.it)) {
@@ -508,6 +528,7 @@ kve_scan_lock(kv_store *st, const Kvrpcpb__ScanLockRequest *req, Kvrpcpb__ScanLo
 	if (rc == CM_OK && cursor_error(&l, err))
 		rc = CM_ERROR;
 	rocksdb_iter_destroy(l.it);
+	rocksdb_readoptions_destroy(lro);
 	cm_arena_destroy(a);
 	return rc;
 }

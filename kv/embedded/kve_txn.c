@@ -796,9 +796,10 @@ kve_resolve_lock(kv_store *st, const Kvrpcpb__ResolveLockRequest *req,
 		for (size_t i = 0; i < req->n_keys; i++)
 			keys[nk++] = (kve_slice){ req->keys[i].data, req->keys[i].len };
 	} else {
-		/* whole region: find the txns' locks first, then latch them */
-		ProtobufCBinaryData none = { 0, NULL };
-		resp->region_error = kve_region_check_range(s, c.a, req->context, &none, &none, false, &b);
+		/* whole region: find the txns' locks first, then latch them.  The
+		 * bounds are the region's own (a range check would take the empty
+		 * start key for -inf and refuse every region but the first) */
+		resp->region_error = kve_region_check(s, c.a, req->context, NULL, 0, &b);
 		if (resp->region_error)
 			goto out;
 		size_t lon = b.start_n + 1, hin = b.end_n ? b.end_n + 1 : 1, cap = 64;
@@ -811,7 +812,8 @@ kve_resolve_lock(kv_store *st, const Kvrpcpb__ResolveLockRequest *req,
 		} else
 			hi[0] = KVE_DATA_PREFIX + 1;
 		keys = cm_alloc(c.a, sizeof(kve_slice) * cap);
-		rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ro, s->cf[KVE_CF_LOCK]);
+		rocksdb_readoptions_t *lro = kve_bounded_ro(NULL, lo, lon, hi, hin);
+		rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, lro, s->cf[KVE_CF_LOCK]);
 		for (rocksdb_iter_seek(it, (const char *) lo, lon); rocksdb_iter_valid(it);
 			 rocksdb_iter_next(it)) {
 			size_t kn, vn;
@@ -836,6 +838,7 @@ kve_resolve_lock(kv_store *st, const Kvrpcpb__ResolveLockRequest *req,
 		char *rerr = NULL;
 		rocksdb_iter_get_error(it, &rerr);
 		rocksdb_iter_destroy(it);
+		rocksdb_readoptions_destroy(lro);
 		if (rerr) {
 			rc = kve_rocks_error(err, "scan locks", rerr);
 			goto out;

@@ -27,7 +27,8 @@
  * (CommitTsExpired -> new TSO; TxnLockNotFound -> aborted; transport error ->
  * UNDETERMINED); once it is, the txn is committed, and the secondaries are
  * committed before kv_txn_commit returns, their batches in parallel the
- * same way, failures being left to readers' lock resolution.
+ * same way, failures being left to readers' lock resolution.  (Tests make
+ * that happen on purpose with kv_txn_options.test_leave_secondaries.)
  *
  * Keys that hold a pessimistic lock taken by this txn are prewritten as Put
  * even when buffered as Insert: whoever locked them checked existence
@@ -613,9 +614,15 @@ commit_secondaries(commit_ctx *cc)
 	ProtobufCBinaryData *pend = malloc(cc->n * sizeof(*pend));
 	if (!pend)
 		return;
-	for (size_t i = 0; i < cc->n; i++)
-		if (i != cc->primary)
+	uint32_t leave = t->opts.test_leave_secondaries;
+	for (size_t i = 0, j = 0; i < cc->n; i++) {
+		if (i == cc->primary)
+			continue;
+		bool left = leave == 1 || (leave > 1 && j % leave != 0);
+		j++;
+		if (!left)
 			pend[np++] = cc->keys[i];
+	}
 	int rounds = 0;
 	while (np > 0 && rounds++ < 64) {
 		cm_error err = {0};

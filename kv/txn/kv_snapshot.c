@@ -110,8 +110,13 @@ void
 kv_snapshot_context(kv_snapshot *s, kv_region *r, Kvrpcpb__Context *ctx)
 {
 	kv_region_fill_context(r, ctx);
-	ctx->isolation_level =
-		s->isolation == KV_ISO_RC ? KVRPCPB__ISOLATION_LEVEL__RC : KVRPCPB__ISOLATION_LEVEL__SI;
+	/* SI even for a READ COMMITTED txn (which reads at a statement ts):
+	 * TiKV's RC level skips the lock check, so a row of a txn committed
+	 * before ts whose secondary lock is not committed yet (or was left to
+	 * lock resolution) would be silently missing, and a txn's rows could
+	 * be seen in part.  PostgreSQL's READ COMMITTED sees every txn
+	 * committed before the statement's snapshot, whole. */
+	ctx->isolation_level = KVRPCPB__ISOLATION_LEVEL__SI;
 	ctx->resolved_locks = s->resolved;
 	ctx->n_resolved_locks = s->n_resolved;
 	ctx->committed_locks = s->committed;

@@ -193,7 +193,10 @@ void kv_iter_close(kv_iter *it);
 typedef struct kv_snapshot {
 	kv_client *client;
 	uint64_t ts;				/* read timestamp */
-	kv_isolation isolation;		/* RC: Context.isolation_level = RC (locks skipped) */
+	/* KV_ISO_RC only tells kv_txn that ts moves per statement: the store
+	 * is always asked for snapshot isolation at ts (locks are checked), see
+	 * kv_snapshot_context */
+	kv_isolation isolation;
 	atomic_int *cancel;			/* optional session cancel flag */
 	uint64_t deadline_us;		/* optional CLOCK_MONOTONIC deadline, 0 = none */
 	/* private: txns whose locks this reader may bypass / read through
@@ -244,6 +247,12 @@ typedef struct kv_txn_options {
 	bool validate_reads;
 	const uint8_t *fence_key;
 	size_t fence_len;
+	/* Fault injection, tests only: once the primary has committed, leave
+	 * secondaries uncommitted (their locks are left to readers' lock
+	 * resolution, as when secondary commits run out of budget): 1 = every
+	 * secondary, N > 1 = all but every Nth.  0 (the default) commits them
+	 * all. */
+	uint32_t test_leave_secondaries;
 } kv_txn_options;
 
 void kv_txn_options_init(kv_txn_options *o);
