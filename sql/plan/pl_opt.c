@@ -380,6 +380,21 @@ static void join_add_cond(cm_arena *a, pl_node *j, sem_expr *c)
 	j->pred = and2(a, j->pred, c);
 }
 
+/* Conjunct c over the output of n (a Project, or an Aggregate's group
+ * keys) moves below n with n's expressions in place of its columns, unless
+ * one of them is volatile. */
+static bool push_substituted(cm_arena *a, pl_node *n, sem_expr *c, const colinfo *ci)
+{
+	for (int i = ci->lo; i < ci->hi; i++) {
+		colinfo pi = {0};
+		cols_of(n->exprs[i], &pi);
+		if (pi.unsafe)
+			return false;
+	}
+	add_filter(a, &n->left, remap(&(colmap){a, 0, n->exprs}, c));
+	return true;
+}
+
 /* Where conjunct c of a Filter above node n can go. */
 static bool push_into(cm_arena *a, pl_node *n, sem_expr *c)
 {
@@ -407,28 +422,10 @@ static bool push_into(cm_arena *a, pl_node *n, sem_expr *c)
 		}
 		return false;
 	}
-	case PL_PROJECT: {
-		for (int i = ci.lo; i < ci.hi; i++) {
-			colinfo pi = {0};
-			cols_of(n->exprs[i], &pi);
-			if (pi.unsafe)
-				return false;
-		}
-		add_filter(a, &n->left, remap(&(colmap){a, 0, n->exprs}, c));
-		return true;
-	}
-	case PL_AGG: {
-		if (ci.hi > n->n)
-			return false;	/* reads an aggregate */
-		for (int i = ci.lo; i < ci.hi; i++) {
-			colinfo pi = {0};
-			cols_of(n->exprs[i], &pi);
-			if (pi.unsafe)
-				return false;
-		}
-		add_filter(a, &n->left, remap(&(colmap){a, 0, n->exprs}, c));
-		return true;
-	}
+	case PL_AGG:	/* a group key column is its expression, as in a Project */
+		return ci.hi <= n->n && push_substituted(a, n, c, &ci);	/* not over an aggregate */
+	case PL_PROJECT:
+		return push_substituted(a, n, c, &ci);
 	case PL_SORT:
 	case PL_FILTER:
 		add_filter(a, &n->left, c);
