@@ -728,6 +728,15 @@ static bool wide_range(const cat_table *t, int slot, const colpred *p)
 	return span / (double) nd >= 0.05;
 }
 
+/* The scan's key range from the bounds of one column. */
+static void set_bounds(pl_scanspec *sp, const colpred *p)
+{
+	sp->lo = p->lo;
+	sp->hi = p->hi;
+	sp->lo_strict = p->lo_strict;
+	sp->hi_strict = p->hi_strict;
+}
+
 /* Choose an access path for the scan under a Filter on pred. */
 static void choose_access(pl_binder *b, pl_scanspec *sp, sem_expr *pred)
 {
@@ -799,7 +808,9 @@ static void choose_access(pl_binder *b, pl_scanspec *sp, sem_expr *pred)
 			best = NULL;
 	}
 	if (!best && !(hc >= 0 && (preds[hc].lo || preds[hc].hi))) {
-		/* a closed range on the first column of an index */
+		/* a closed range on the first column of an index: no equal
+		 * leading columns, the range below is on column 0 */
+		bestn = 0;
 		for (int i = 0; i < t->nindexes && !best; i++) {
 			const cat_index *ix = &t->indexes[i];
 			int pos;
@@ -809,21 +820,6 @@ static void choose_access(pl_binder *b, pl_scanspec *sp, sem_expr *pred)
 			if (c >= 0 && preds[c].lo && preds[c].hi && !wide_range(t, pos, &preds[c]))
 				best = ix;
 		}
-		if (best) {
-			int pos;
-			sql_cat_column_by_id(t, best->col_ids[0], &pos);
-			colpred *p = &preds[vis_of_slot(ref, pos)];
-			sp->acc = PL_ACC_INDEX;
-			sp->index_id = best->id;
-			sp->index_name = cm_strdup(b->arena, best->name);
-			sp->nvals = 0;
-			sp->vals = cm_new_array(b->arena, sem_expr *, 1);
-			sp->lo = p->lo;
-			sp->hi = p->hi;
-			sp->lo_strict = p->lo_strict;
-			sp->hi_strict = p->hi_strict;
-			return;
-		}
 	}
 	if (best) {
 		sp->acc = best->unique && bestn == best->ncols ? PL_ACC_UNIQUE : PL_ACC_INDEX;
@@ -831,17 +827,13 @@ static void choose_access(pl_binder *b, pl_scanspec *sp, sem_expr *pred)
 			/* equal leading columns, then a range on the next one */
 			int pos;
 			int c = sql_cat_column_by_id(t, best->col_ids[bestn], &pos) ? vis_of_slot(ref, pos) : -1;
-			if (c >= 0 && (preds[c].lo || preds[c].hi)) {
-				sp->lo = preds[c].lo;
-				sp->hi = preds[c].hi;
-				sp->lo_strict = preds[c].lo_strict;
-				sp->hi_strict = preds[c].hi_strict;
-			}
+			if (c >= 0 && (preds[c].lo || preds[c].hi))
+				set_bounds(sp, &preds[c]);
 		}
 		sp->index_id = best->id;
 		sp->index_name = cm_strdup(b->arena, best->name);
 		sp->nvals = bestn;
-		sp->vals = cm_new_array(b->arena, sem_expr *, bestn);
+		sp->vals = cm_new_array(b->arena, sem_expr *, bestn > 0 ? bestn : 1);
 		for (int k = 0; k < bestn; k++) {
 			int pos;
 			sql_cat_column_by_id(t, best->col_ids[k], &pos);
@@ -852,10 +844,7 @@ static void choose_access(pl_binder *b, pl_scanspec *sp, sem_expr *pred)
 	/* 3. handle range */
 	if (hc >= 0 && (preds[hc].lo || preds[hc].hi)) {
 		sp->acc = PL_ACC_RANGE;
-		sp->lo = preds[hc].lo;
-		sp->hi = preds[hc].hi;
-		sp->lo_strict = preds[hc].lo_strict;
-		sp->hi_strict = preds[hc].hi_strict;
+		set_bounds(sp, &preds[hc]);
 	}
 }
 
