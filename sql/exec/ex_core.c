@@ -9,7 +9,7 @@
 #include <strings.h>
 #include <math.h>
 
-#include "sql/exec/exec.h"
+#include "sql/exec/ex_internal.h"
 #include "sql/sem/sem_array.h"
 #include "sql/sem/sem_builtins.h"
 #include "sql/sem/sem_datetime.h"
@@ -461,4 +461,60 @@ int ex_sort_compare(int nkeys, const ex_sortkey *keys, const sem_datum *a, const
 		}
 	}
 	return 0;
+}
+
+/* ---- join helpers --------------------------------------------------------------------- */
+
+static void set_nulls(sem_datum *d, int n)
+{
+	for (int i = 0; i < n; i++) {
+		memset(&d[i], 0, sizeof(sem_datum));
+		d[i].isnull = true;
+	}
+}
+
+void ex_join_emit(ex_batch *b, ex_jointype jt, const sem_datum *lrow, int lw, const sem_datum *rrow, int rw)
+{
+	sem_datum *dst = ex_row(b, b->nrows++);
+	if (lrow)
+		memcpy(dst, lrow, sizeof(sem_datum) * (size_t) lw);
+	else
+		set_nulls(dst, lw);
+	if (jt == EX_JOIN_SEMI || jt == EX_JOIN_ANTI)
+		return;
+	if (rrow)
+		memcpy(dst + lw, rrow, sizeof(sem_datum) * (size_t) rw);
+	else
+		set_nulls(dst + lw, rw);
+}
+
+cm_status ex_join_pair_ok(ex_op *op, int k0, int nkeys, sem_expr **lkeys, sem_expr **rkeys, const sem_builtin **eqs,
+						  sem_expr *qual, sem_datum *comb, const sem_datum *lrow, int lw, const sem_datum *rrow,
+						  int rw, bool *out, cm_error *err)
+{
+	*out = false;
+	for (int k = k0; k < nkeys; k++) {
+		sem_datum args[2], r;
+		if (sem_eval(&op->ctx, lkeys[k], lrow, op->st->params, &args[0], err) != CM_OK ||
+			sem_eval(&op->ctx, rkeys[k], rrow, op->st->params, &args[1], err) != CM_OK)
+			return CM_ERROR;
+		if (args[0].isnull || args[1].isnull)
+			return CM_OK;
+		memset(&r, 0, sizeof r);
+		if (eqs[k]->fn(&op->ctx, 2, args, &r, err) != CM_OK)
+			return CM_ERROR;
+		if (r.isnull || !r.v.b)
+			return CM_OK;
+	}
+	if (qual) {
+		memcpy(comb, lrow, sizeof(sem_datum) * (size_t) lw);
+		memcpy(comb + lw, rrow, sizeof(sem_datum) * (size_t) rw);
+		sem_datum d;
+		if (sem_eval(&op->ctx, qual, comb, op->st->params, &d, err) != CM_OK)
+			return CM_ERROR;
+		if (d.isnull || !d.v.b)
+			return CM_OK;
+	}
+	*out = true;
+	return CM_OK;
 }

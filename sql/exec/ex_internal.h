@@ -31,6 +31,19 @@ CM_MUST_CHECK cm_status ex_rowstore_fill(ex_rowstore *rs, ex_op *child, cm_error
 /* Emit rows [*pos, n) of rs as batches of at most EX_BATCH_ROWS into op's scratch. */
 ex_batch *ex_rowstore_emit(ex_rowstore *rs, ex_op *op, int64_t *pos);
 
+/* ---- join helpers (hash, merge and index lookup joins) ---------------------------- */
+
+/* Append left ++ right to b (NULL side: NULLs); SEMI / ANTI rows are the
+ * left row only. */
+void ex_join_emit(ex_batch *b, ex_jointype jt, const sem_datum *lrow, int lw, const sem_datum *rrow, int rw);
+/* Do lrow and rrow satisfy keys [k0, nkeys) (lkeys over lrow, rkeys over
+ * rrow, eqs; a NULL never matches) and qual over lrow ++ rrow (built in
+ * comb, lw + rw datums)? */
+CM_MUST_CHECK cm_status ex_join_pair_ok(ex_op *op, int k0, int nkeys, sem_expr **lkeys, sem_expr **rkeys,
+										const sem_builtin **eqs, sem_expr *qual, sem_datum *comb,
+										const sem_datum *lrow, int lw, const sem_datum *rrow, int rw, bool *out,
+										cm_error *err);
+
 /* Aggregate transition state (ex_agg.c); public here so windows can keep one on the stack. */
 struct ex_aggstate {
 	int64_t count;

@@ -131,28 +131,6 @@ static cm_status row_matches(join_op *j, const sem_datum *lrow, int64_t ri, bool
 	return CM_OK;
 }
 
-static void emit(join_op *j, ex_batch *b, const sem_datum *lrow, const sem_datum *rrow)
-{
-	sem_datum *dst = ex_row(b, b->nrows++);
-	int lw = j->left->ncols;
-	if (lrow)
-		memcpy(dst, lrow, sizeof(sem_datum) * (size_t) lw);
-	else
-		for (int i = 0; i < lw; i++) {
-			memset(&dst[i], 0, sizeof(sem_datum));
-			dst[i].isnull = true;
-		}
-	if (j->jt == EX_JOIN_SEMI || j->jt == EX_JOIN_ANTI)
-		return;
-	if (rrow)
-		memcpy(dst + lw, rrow, sizeof(sem_datum) * (size_t) j->rw);
-	else
-		for (int i = 0; i < j->rw; i++) {
-			memset(&dst[lw + i], 0, sizeof(sem_datum));
-			dst[lw + i].isnull = true;
-		}
-}
-
 static cm_status join_next(ex_op *op, ex_batch **out, cm_error *err)
 {
 	join_op *j = (join_op *) op;
@@ -166,7 +144,7 @@ static cm_status join_next(ex_op *op, ex_batch **out, cm_error *err)
 			while (j->unmatched_pos < j->rs.n && b->nrows < EX_BATCH_ROWS) {
 				sem_datum *rrow = j->rs.rows[j->unmatched_pos++];
 				if (!rrow[j->rw].v.b)
-					emit(j, b, NULL, rrow);
+					ex_join_emit(b, j->jt, NULL, j->left->ncols, rrow, j->rw);
 			}
 			break;
 		}
@@ -225,7 +203,7 @@ static cm_status join_next(ex_op *op, ex_batch **out, cm_error *err)
 				stop_row = true;
 				break;
 			}
-			emit(j, b, lrow, rrow);
+			ex_join_emit(b, j->jt, lrow, j->left->ncols, rrow, j->rw);
 			if (j->jt == EX_JOIN_SEMI) {
 				stop_row = true;
 				break;
@@ -235,7 +213,7 @@ static cm_status join_next(ex_op *op, ex_batch **out, cm_error *err)
 			if (!j->matched && (j->jt == EX_JOIN_LEFT || j->jt == EX_JOIN_FULL || j->jt == EX_JOIN_ANTI)) {
 				if (b->nrows >= EX_BATCH_ROWS)
 					break;
-				emit(j, b, lrow, NULL);
+				ex_join_emit(b, j->jt, lrow, j->left->ncols, NULL, j->rw);
 			}
 			j->row_active = false;
 			j->li++;

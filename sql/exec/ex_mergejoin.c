@@ -165,58 +165,6 @@ static cm_status merge_open(ex_op *op, cm_error *err)
 	return ex_open(m->left, err);
 }
 
-static void emit(merge_op *m, ex_batch *b, const sem_datum *lrow, const sem_datum *rrow)
-{
-	sem_datum *dst = ex_row(b, b->nrows++);
-	if (lrow)
-		memcpy(dst, lrow, sizeof(sem_datum) * (size_t) m->lw);
-	else
-		for (int i = 0; i < m->lw; i++) {
-			memset(&dst[i], 0, sizeof(sem_datum));
-			dst[i].isnull = true;
-		}
-	if (m->jt == EX_JOIN_SEMI || m->jt == EX_JOIN_ANTI)
-		return;
-	if (rrow)
-		memcpy(dst + m->lw, rrow, sizeof(sem_datum) * (size_t) m->rw);
-	else
-		for (int i = 0; i < m->rw; i++) {
-			memset(&dst[m->lw + i], 0, sizeof(sem_datum));
-			dst[m->lw + i].isnull = true;
-		}
-}
-
-/* Keys past nmerge and the residual condition. */
-static cm_status pair_matches(merge_op *m, const sem_datum *lrow, const sem_datum *rrow, bool *out, cm_error *err)
-{
-	ex_op *op = &m->op;
-	*out = false;
-	for (int k = m->nmerge; k < m->nkeys; k++) {
-		sem_datum args[2], r;
-		if (sem_eval(&op->ctx, m->lkeys[k], lrow, op->st->params, &args[0], err) != CM_OK ||
-			sem_eval(&op->ctx, m->rkeys[k], rrow, op->st->params, &args[1], err) != CM_OK)
-			return CM_ERROR;
-		if (args[0].isnull || args[1].isnull)
-			return CM_OK;
-		memset(&r, 0, sizeof r);
-		if (m->eqs[k]->fn(&op->ctx, 2, args, &r, err) != CM_OK)
-			return CM_ERROR;
-		if (r.isnull || !r.v.b)
-			return CM_OK;
-	}
-	if (m->qual) {
-		memcpy(m->comb, lrow, sizeof(sem_datum) * (size_t) m->lw);
-		memcpy(m->comb + m->lw, rrow, sizeof(sem_datum) * (size_t) m->rw);
-		sem_datum d;
-		if (sem_eval(&op->ctx, m->qual, m->comb, op->st->params, &d, err) != CM_OK)
-			return CM_ERROR;
-		if (d.isnull || !d.v.b)
-			return CM_OK;
-	}
-	*out = true;
-	return CM_OK;
-}
-
 static bool keeps_right(ex_jointype jt)
 {
 	return jt == EX_JOIN_RIGHT || jt == EX_JOIN_FULL;
@@ -297,7 +245,8 @@ static cm_status merge_next(ex_op *op, ex_batch **out, cm_error *err)
 				while (m->gi < m->grp.n && b->nrows < EX_BATCH_ROWS) {
 					sem_datum *rrow = m->grp.rows[m->gi++];
 					bool ok;
-					if (pair_matches(m, lrow, rrow, &ok, err) != CM_OK)
+					if (ex_join_pair_ok(op, m->nmerge, m->nkeys, m->lkeys, m->rkeys, m->eqs, m->qual, m->comb, lrow, m->lw,
+										rrow, m->rw, &ok, err) != CM_OK)
 						return CM_ERROR;
 					if (!ok)
 						continue;
@@ -305,12 +254,12 @@ static cm_status merge_next(ex_op *op, ex_batch **out, cm_error *err)
 					rrow[m->rw].v.b = true;
 					if (m->jt == EX_JOIN_SEMI || m->jt == EX_JOIN_ANTI) {
 						if (m->jt == EX_JOIN_SEMI)
-							emit(m, b, lrow, NULL);
+							ex_join_emit(b, m->jt, lrow, m->lw, NULL, m->rw);
 						m->gi = m->grp.n;
 						m->lmatched = true;
 						goto row_end;
 					}
-					emit(m, b, lrow, rrow);
+					ex_join_emit(b, m->jt, lrow, m->lw, rrow, m->rw);
 				}
 				if (m->gi < m->grp.n)
 					goto done;
@@ -319,7 +268,7 @@ static cm_status merge_next(ex_op *op, ex_batch **out, cm_error *err)
 			if (!m->lmatched && (m->jt == EX_JOIN_LEFT || m->jt == EX_JOIN_FULL || m->jt == EX_JOIN_ANTI)) {
 				if (b->nrows >= EX_BATCH_ROWS)
 					goto done;
-				emit(m, b, lrow, NULL);
+				ex_join_emit(b, m->jt, lrow, m->lw, NULL, m->rw);
 			}
 			m->li++;
 			m->state = M_LEFT;
@@ -329,7 +278,7 @@ static cm_status merge_next(ex_op *op, ex_batch **out, cm_error *err)
 			while (m->flush_pos < m->grp.n && b->nrows < EX_BATCH_ROWS) {
 				sem_datum *rrow = m->grp.rows[m->flush_pos++];
 				if (!rrow[m->rw].v.b)
-					emit(m, b, NULL, rrow);
+					ex_join_emit(b, m->jt, NULL, m->lw, rrow, m->rw);
 			}
 			if (m->flush_pos < m->grp.n || b->nrows > 0)
 				goto done;

@@ -212,56 +212,6 @@ static cm_status lookup_open(ex_op *op, cm_error *err)
 	return ex_open(l->left, err);
 }
 
-/* Does candidate r match the current left row (keys and condition)? */
-static cm_status candidate_matches(lookup_op *l, const sem_datum *lrow, const sem_datum *r, bool *out,
-								   cm_error *err)
-{
-	const pl_node *n = l->n;
-	ex_op *op = &l->op;
-	*out = false;
-	for (int k = 0; k < n->nkeys; k++) {
-		sem_datum args[2], res;
-		if (sem_eval(&op->ctx, n->lkeys[k], lrow, op->st->params, &args[0], err) != CM_OK ||
-			sem_eval(&op->ctx, n->rkeys[k], r, op->st->params, &args[1], err) != CM_OK)
-			return CM_ERROR;
-		if (args[0].isnull || args[1].isnull)
-			return CM_OK;
-		memset(&res, 0, sizeof res);
-		if (n->eqs[k]->fn(&op->ctx, 2, args, &res, err) != CM_OK)
-			return CM_ERROR;
-		if (res.isnull || !res.v.b)
-			return CM_OK;
-	}
-	if (n->pred) {
-		int lw = l->left->ncols;
-		memcpy(l->comb, lrow, sizeof(sem_datum) * (size_t) lw);
-		memcpy(l->comb + lw, r, sizeof(sem_datum) * (size_t) l->rw);
-		sem_datum d;
-		if (sem_eval(&op->ctx, n->pred, l->comb, op->st->params, &d, err) != CM_OK)
-			return CM_ERROR;
-		if (d.isnull || !d.v.b)
-			return CM_OK;
-	}
-	*out = true;
-	return CM_OK;
-}
-
-static void emit(lookup_op *l, ex_batch *b, const sem_datum *lrow, const sem_datum *r)
-{
-	sem_datum *dst = ex_row(b, b->nrows++);
-	int lw = l->left->ncols;
-	memcpy(dst, lrow, sizeof(sem_datum) * (size_t) lw);
-	if (l->n->jt == EX_JOIN_SEMI || l->n->jt == EX_JOIN_ANTI)
-		return;
-	if (r)
-		memcpy(dst + lw, r, sizeof(sem_datum) * (size_t) l->rw);
-	else
-		for (int i = 0; i < l->rw; i++) {
-			memset(&dst[lw + i], 0, sizeof(sem_datum));
-			dst[lw + i].isnull = true;
-		}
-}
-
 static cm_status lookup_next(ex_op *op, ex_batch **out, cm_error *err)
 {
 	lookup_op *l = (lookup_op *) op;
@@ -282,25 +232,26 @@ static cm_status lookup_next(ex_op *op, ex_batch **out, cm_error *err)
 		while (l->mi < l->mcount[l->li] && b->nrows < EX_BATCH_ROWS) {
 			const sem_datum *r = l->mrows[l->mstart[l->li] + l->mi++];
 			bool m;
-			if (candidate_matches(l, lrow, r, &m, err) != CM_OK)
+			if (ex_join_pair_ok(op, 0, l->n->nkeys, l->n->lkeys, l->n->rkeys, l->n->eqs, l->n->pred, l->comb, lrow,
+								 l->left->ncols, r, l->rw, &m, err) != CM_OK)
 				return CM_ERROR;
 			if (!m)
 				continue;
 			l->matched = true;
 			if (jt == EX_JOIN_ANTI || jt == EX_JOIN_SEMI) {
 				if (jt == EX_JOIN_SEMI)
-					emit(l, b, lrow, NULL);
+					ex_join_emit(b, jt, lrow, l->left->ncols, NULL, l->rw);
 				row_done = true;
 				break;
 			}
-			emit(l, b, lrow, r);
+			ex_join_emit(b, jt, lrow, l->left->ncols, r, l->rw);
 		}
 		if (!row_done && l->mi < l->mcount[l->li])
 			break;	/* b is full */
 		if (!l->matched && (jt == EX_JOIN_LEFT || jt == EX_JOIN_ANTI)) {
 			if (b->nrows >= EX_BATCH_ROWS)
 				break;
-			emit(l, b, lrow, NULL);
+			ex_join_emit(b, jt, lrow, l->left->ncols, NULL, l->rw);
 		}
 		l->li++;
 		l->mi = 0;
